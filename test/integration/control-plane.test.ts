@@ -74,7 +74,8 @@ describe('the test control plane', () => {
   it('creates, watches, updates and deletes a custom resource', async () => {
     const objects = kc.makeApiClient(CustomObjectsApi);
     const seen: string[] = [];
-    const watch = watchEvents(kc, `/apis/${group}/v1/namespaces/${namespace}/widgets`, (type, obj: { metadata?: { name?: string }; spec?: { size?: number } }) => {
+    const watch = watchEvents(kc, `/apis/${group}/v1/namespaces/${namespace}/widgets`, (type, object) => {
+      const obj = object as { metadata?: { name?: string }; spec?: { size?: number } };
       seen.push(`${type}:${obj.metadata?.name ?? ''}:${obj.spec?.size ?? ''}`);
     });
     try {

@@ -85,6 +85,9 @@ async function startLocal(binDir: string): Promise<TestCluster> {
     kubeconfigPath: ready.kubeconfigPath,
     adminUrl: ready.adminUrl,
     stop: async () => {
+      // Unreferenced so that it never keeps a process alive by itself; while stopping, the wait
+      // for its exit must.
+      child.ref();
       child.kill('SIGTERM');
       await exited;
     },

@@ -67,7 +67,7 @@ export interface WatchHandle {
 A watch that re-opens itself when the server ends it or refuses it: a freshly created CRD answers
 429 ("storage is initializing") for a moment, and tests must not depend on that timing.
 */
-export function watchEvents<T>(kc: KubeConfig, path: string, onEvent: (type: string, object: T) => void): WatchHandle {
+export function watchEvents(kc: KubeConfig, path: string, onEvent: (type: string, object: unknown) => void): WatchHandle {
   let stopped = false;
   let controller: AbortController | undefined;
   let resourceVersion: string | undefined;
@@ -75,7 +75,7 @@ export function watchEvents<T>(kc: KubeConfig, path: string, onEvent: (type: str
     controller = await new Watch(kc).watch(
       path,
       resourceVersion ? { resourceVersion } : {},
-      (type: string, object: T & { metadata?: { resourceVersion?: string } }) => {
+      (type: string, object: { metadata?: { resourceVersion?: string } }) => {
         resourceVersion = object.metadata?.resourceVersion ?? resourceVersion;
         onEvent(type, object);
       },

@@ -1,0 +1,219 @@
+import { z } from 'zod';
+import {
+  cel,
+  conditions,
+  dnsSubdomainPattern,
+  duration,
+  pathPrefix,
+  secretKey,
+  secretPath,
+  stringMap,
+  type ObjectMeta,
+} from './common.ts';
+
+export const storeKinds = ['ThalassaSecretStore', 'ClusterThalassaSecretStore'] as const;
+
+const decodingStrategy = z
+  .enum(['None', 'Base64'])
+  .optional()
+  .describe(
+    'How values of a key/value secret are decoded: None (the default) uses them as they are, Base64 decodes ' +
+      'each one. String secrets are always base64 on the wire and always decoded.',
+  );
+
+const version = z
+  .int()
+  .min(1)
+  .max(2147483647)
+  .optional()
+  .describe('Pins this version. Absent: follow the current version, and pick up new ones at each refresh.');
+
+export const dataEntry = z
+  .object({
+    key: secretKey.describe('The key in the Kubernetes Secret that receives the value.'),
+    path: secretPath,
+    version,
+    property: z
+      .string()
+      .min(1)
+      .max(253)
+      .optional()
+      .describe('For a key/value secret: the one key whose value is taken. Required when the secret is key/value.'),
+    decodingStrategy,
+  })
+  .describe('One Secret key from one Thalassa secret.');
+
+export const dataFromEntry = z
+  .object({
+    path: secretPath.optional().describe('A key/value secret: each of its keys becomes a Secret key.'),
+    pathPrefix: pathPrefix.optional(),
+    version: version.describe('Pins the version of `path`. Not allowed with pathPrefix, which always follows the current versions.'),
+    decodingStrategy,
+  })
+  .meta(
+    cel(
+      { rule: 'has(self.path) != has(self.pathPrefix)', message: 'exactly one of path and pathPrefix must be set' },
+      {
+        rule: '!has(self.version) || has(self.path)',
+        message: 'version can only pin a path, not a pathPrefix',
+        fieldPath: '.version',
+      },
+    ),
+  )
+  .describe(
+    'Many Secret keys at once: every key of a key/value secret (path), or every secret under a prefix (pathPrefix). ' +
+      'Under a prefix, a string secret becomes one key named after its path below the prefix with "/" replaced by "_", ' +
+      'and a key/value secret contributes each of its keys.',
+  );
+
+export const storeRef = z
+  .object({
+    kind: z
+      .enum(storeKinds)
+      .optional()
+      .describe('Kind of the store; absent means ThalassaSecretStore (in the same namespace).'),
+    name: z.string().min(1).max(253).regex(new RegExp(dnsSubdomainPattern)).describe('Name of the store.'),
+  })
+  .describe('The store that says where and how to reach Thalassa. Absent: the operator\'s default cluster store.');
+
+export const template = z
+  .object({
+    data: z
+      .record(z.string().max(253), z.string().max(65536))
+      .optional()
+      .meta(
+        cel({
+          rule: "self.all(k, k.matches('^[-._a-zA-Z0-9]+$'))",
+          message: 'template.data keys must be valid Secret keys (letters, digits, "-", "_", ".")',
+        }),
+      )
+      .describe(
+        'Secret keys rendered from templates that refer to the synced values as {{ .key }} or {{ index . "key" }}, with ' +
+          'the functions b64enc, b64dec, upper, lower, trim, quote and printf, e.g. "postgres://app:{{ .password }}@db:5432/app".',
+      ),
+    mergePolicy: z
+      .enum(['Replace', 'Merge'])
+      .optional()
+      .describe('Replace (the default): the Secret holds only the templated keys. Merge: the synced keys and the templated ones.'),
+  })
+  .describe('Shapes the Secret data from the synced values.');
+
+export const target = z
+  .object({
+    name: z
+      .string()
+      .min(1)
+      .max(253)
+      .regex(new RegExp(dnsSubdomainPattern))
+      .optional()
+      .describe('Name of the Kubernetes Secret; absent means the name of this resource.'),
+    type: z
+      .string()
+      .min(1)
+      .max(253)
+      .regex(/^[A-Za-z0-9./_-]+$/)
+      .optional()
+      .describe('Type of the Secret, e.g. kubernetes.io/tls or kubernetes.io/dockerconfigjson; absent means Opaque.'),
+    creationPolicy: z
+      .enum(['Owner', 'Orphan', 'Merge'])
+      .optional()
+      .describe(
+        'Owner (the default): the operator creates the Secret and this resource owns it (it is deleted with it). ' +
+          'Orphan: created but not owned. Merge: the Secret must exist; only the synced keys are written into it.',
+      ),
+    deletionPolicy: z
+      .enum(['Retain', 'Delete'])
+      .optional()
+      .describe(
+        'What happens when the remote secret is gone (404): Retain (the default) keeps the last synced Secret, ' +
+          'Delete deletes it. Delete is only allowed with creationPolicy Owner.',
+      ),
+    labels: stringMap.optional().describe('Labels put on the Secret.'),
+    annotations: stringMap.optional().describe('Annotations put on the Secret.'),
+    template: template.optional(),
+  })
+  .meta(
+    cel({
+      rule: "!has(self.deletionPolicy) || self.deletionPolicy != 'Delete' || !has(self.creationPolicy) || self.creationPolicy == 'Owner'",
+      message: 'deletionPolicy Delete requires creationPolicy Owner',
+      fieldPath: '.deletionPolicy',
+    }),
+  )
+  .describe('The Kubernetes Secret that is written.');
+
+export const rolloutRestartTarget = z
+  .object({
+    kind: z.enum(['Deployment', 'StatefulSet', 'DaemonSet']).describe('Kind of the workload.'),
+    name: z.string().min(1).max(253).regex(new RegExp(dnsSubdomainPattern)).describe('Name of the workload in this namespace.'),
+  })
+  .describe('A workload restarted (through an annotation on its pod template) when the synced content changes.');
+
+export const thalassaSecretSpec = z
+  .object({
+    storeRef: storeRef.optional(),
+    refreshInterval: duration
+      .optional()
+      .describe('How often to look for new versions of the secrets followed at their current version. Absent: 5m. "0": never.'),
+    data: z
+      .array(dataEntry)
+      .max(256)
+      .optional()
+      .meta({ 'x-kubernetes-list-type': 'map', 'x-kubernetes-list-map-keys': ['key'] })
+      .describe('One Secret key per entry; keys are unique.'),
+    dataFrom: z.array(dataFromEntry).max(64).optional().describe('Many Secret keys per entry.'),
+    target: target.optional(),
+    rolloutRestartTargets: z
+      .array(rolloutRestartTarget)
+      .max(32)
+      .optional()
+      .describe('Workloads restarted when the synced content changes (never on the first sync).'),
+  })
+  .meta(
+    cel({
+      rule: '(has(self.data) && size(self.data) > 0) || (has(self.dataFrom) && size(self.dataFrom) > 0)',
+      message: 'at least one entry in data or dataFrom is required',
+    }),
+  )
+  .describe('What to sync from Thalassa and how to write it.');
+
+export const syncedVersion = z
+  .object({
+    path: z.string().max(512).describe('Path of a synced secret.'),
+    version: z.int().min(1).describe('The version that is in the Secret.'),
+  })
+  .describe('A secret and the version currently in the Secret.');
+
+export const thalassaSecretStatus = z
+  .object({
+    observedGeneration: z.int().min(0).optional().describe('The metadata.generation the status was computed for.'),
+    conditions: conditions.optional(),
+    syncedVersions: z
+      .array(syncedVersion)
+      .max(4096)
+      .optional()
+      .describe('For each synced secret, the version in the Secret.'),
+    versionsSummary: z
+      .string()
+      .max(256)
+      .optional()
+      .describe('The synced versions in short, e.g. "3" or "3,5,1", for kubectl get.'),
+    secretName: z.string().max(253).optional().describe('Name of the Kubernetes Secret being written.'),
+    lastSyncTime: z.string().optional().describe('When the Secret was last written or confirmed current (RFC 3339).'),
+  })
+  .describe('What the operator last did.');
+
+export type ThalassaSecretSpec = z.infer<typeof thalassaSecretSpec>;
+export type ThalassaSecretStatus = z.infer<typeof thalassaSecretStatus>;
+export type DataEntry = z.infer<typeof dataEntry>;
+export type DataFromEntry = z.infer<typeof dataFromEntry>;
+export type StoreRef = z.infer<typeof storeRef>;
+export type SecretTarget = z.infer<typeof target>;
+export type RolloutRestartTarget = z.infer<typeof rolloutRestartTarget>;
+
+export interface ThalassaSecret {
+  readonly apiVersion: string;
+  readonly kind: 'ThalassaSecret';
+  readonly metadata: ObjectMeta;
+  readonly spec: ThalassaSecretSpec;
+  readonly status?: ThalassaSecretStatus | undefined;
+}
