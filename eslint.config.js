@@ -4,7 +4,7 @@ import { defineConfig } from 'eslint/config';
 import tseslint from 'typescript-eslint';
 
 export default defineConfig(
-  { ignores: ['dist/', 'node_modules/', 'reports/', 'charts/', 'crds/'] },
+  { ignores: ['dist/', 'node_modules/', 'reports/', 'charts/', 'crds/', '.scratch/'] },
   js.configs.recommended,
   tseslint.configs.strictTypeChecked,
   tseslint.configs.stylisticTypeChecked,

@@ -1,0 +1,35 @@
+import { ThalassaError } from './thalassa-error.ts';
+
+/**
+No answer: the connection failed, was dropped, or the request timed out. Only the socket error
+code is kept (ECONNREFUSED, ECONNRESET...): the underlying fetch error holds the request, with its
+Authorization header, and must not travel into logs as a `cause`.
+*/
+export class NetworkError extends ThalassaError {
+  override name = 'NetworkError';
+  readonly operation: string;
+  readonly timedOut: boolean;
+  readonly code: string | undefined;
+
+  constructor(operation: string, details: { readonly timedOut: boolean; readonly code?: string | undefined }) {
+    const detail = details.timedOut ? 'timed out' : `connection failed${details.code ? ` (${details.code})` : ''}`;
+    super(`${operation}: ${detail}`);
+    this.operation = operation;
+    this.timedOut = details.timedOut;
+    this.code = details.code;
+  }
+
+  override get retryable(): boolean {
+    return true;
+  }
+}
+
+/** The first `code` found along an error's `cause` chain, e.g. ECONNREFUSED from undici's socket. */
+export function socketErrorCode(error: unknown): string | undefined {
+  for (let current: unknown = error, depth = 0; current instanceof Error && depth < 6; current = current.cause, depth++) {
+    const code = (current as { code?: unknown }).code;
+    if (typeof code === 'string' && code.startsWith('E')) return code;
+    if (typeof code === 'string' && code.startsWith('UND_ERR')) return code;
+  }
+  return undefined;
+}

@@ -1,0 +1,96 @@
+import ky, { type KyInstance } from 'ky';
+import { Agent, fetch as undiciFetch } from 'undici';
+import { NetworkError, socketErrorCode } from './errors/network-error.ts';
+
+export interface TransportOptions {
+  readonly apiURL: string;
+  readonly userAgent: string;
+  readonly timeoutMs: number;
+  /** PEM bundle trusted in addition to nothing else: when set, only these CAs verify the server. */
+  readonly caBundle?: string | undefined;
+  /** Skips TLS verification; only for explicitly insecure stores. */
+  readonly insecureSkipTlsVerify?: boolean | undefined;
+}
+
+export interface TransportRequest {
+  readonly operation: string;
+  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** Relative to the API URL, without a leading slash. */
+  readonly path: string;
+  readonly searchParams?: Record<string, string>;
+  readonly json?: unknown;
+  readonly form?: Record<string, string>;
+  readonly headers?: Record<string, string>;
+  readonly signal?: AbortSignal | undefined;
+}
+
+export interface TransportResponse {
+  readonly status: number;
+  readonly headers: Headers;
+  readonly body: string;
+}
+
+/**
+One HTTP connection pool per store, with the store's TLS settings. ky builds the requests and
+enforces the per-attempt timeout; undici's own fetch carries them because a custom CA needs an
+undici dispatcher, which Node's built-in fetch (a different undici major) refuses.
+*/
+export class HttpTransport {
+  readonly #ky: KyInstance;
+  readonly #dispatcher: Agent;
+
+  constructor(options: TransportOptions) {
+    this.#dispatcher = new Agent({
+      connections: 32,
+      keepAliveTimeout: 30_000,
+      connect: {
+        ...(options.caBundle ? { ca: options.caBundle } : {}),
+        ...(options.insecureSkipTlsVerify ? { rejectUnauthorized: false } : {}),
+      },
+    });
+    const dispatcher = this.#dispatcher;
+    this.#ky = ky.create({
+      baseUrl: options.apiURL.endsWith('/') ? options.apiURL : `${options.apiURL}/`,
+      timeout: options.timeoutMs,
+      retry: 0,
+      throwHttpErrors: false,
+      headers: { 'user-agent': options.userAgent, accept: 'application/json' },
+      fetch: async (input, init) => {
+        const request = input instanceof Request ? input : new Request(input, init);
+        return await undiciFetch(request.url, {
+          method: request.method,
+          headers: Object.fromEntries(request.headers),
+          body: request.body,
+          duplex: 'half',
+          signal: request.signal,
+          redirect: 'manual',
+          dispatcher,
+        });
+      },
+    });
+  }
+
+  async send(request: TransportRequest): Promise<TransportResponse> {
+    try {
+      const response = await this.#ky(request.path, {
+        method: request.method,
+        ...(request.searchParams ? { searchParams: request.searchParams } : {}),
+        ...(request.json !== undefined ? { json: request.json } : {}),
+        ...(request.form ? { body: new URLSearchParams(request.form) } : {}),
+        ...(request.headers ? { headers: request.headers } : {}),
+        ...(request.signal ? { signal: request.signal } : {}),
+      });
+      return { status: response.status, headers: response.headers, body: await response.text() };
+    } catch (error) {
+      if (request.signal?.aborted) throw error;
+      // ky reports its own timeout as TimeoutError; undici and socket failures arrive as ky's
+      // NetworkError or as a TypeError from the body read.
+      const timedOut = error instanceof Error && error.name === 'TimeoutError';
+      throw new NetworkError(request.operation, { timedOut, code: socketErrorCode(error) });
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.#dispatcher.close();
+  }
+}
