@@ -1,0 +1,191 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { KubeConfig } from '@kubernetes/client-node';
+import type { Logger } from '../observability/logger.ts';
+import { fullJitterDelay } from '../thalassa/backoff.ts';
+import { toKubeApiError } from './errors.ts';
+import { listAll, watch, type KubeObject, type ListWatchOptions } from './list-watch.ts';
+
+export interface InformerHandlers<T> {
+  onAdd?(object: T): void;
+  onUpdate?(previous: T, current: T): void;
+  onDelete?(object: T): void;
+}
+
+export interface InformerOptions {
+  /** For logs and metrics, e.g. "thalassasecrets". */
+  readonly name: string;
+  readonly kc: KubeConfig;
+  /** Collection path, e.g. /apis/secrets.thalassa.cloud/v1alpha1/thalassasecrets or a namespaced one. */
+  readonly path: string;
+  readonly labelSelector?: string | undefined;
+  readonly metadataOnly?: boolean | undefined;
+  readonly logger: Logger;
+  readonly onRestart?: ((reason: string) => void) | undefined;
+}
+
+export function objectKey(object: KubeObject): string {
+  const { namespace, name } = object.metadata;
+  return namespace ? `${namespace}/${name}` : name;
+}
+
+/**
+A reflector with a cache: list, then watch from the list's resource version, forever. It survives
+what client-node's informer does not: a failed list or watch is retried with jittered backoff
+(1 s to 30 s), a 410 Gone re-lists and reports what changed meanwhile (deletes included), a quiet
+connection is abandoned, and an exception in a handler never stops it. `synced` resolves after
+the first successful list, and `hasSynced` says so without waiting.
+*/
+export class Informer<T extends KubeObject> {
+  readonly #options: InformerOptions;
+  readonly #cache = new Map<string, T>();
+  readonly #handlers: InformerHandlers<T>[] = [];
+  readonly #abort = new AbortController();
+  #resourceVersion: string | undefined;
+  #hasSynced = false;
+  #resolveSynced!: () => void;
+  #running: Promise<void> | undefined;
+  readonly synced: Promise<void>;
+  /** Time of the last event or successful list, for liveness. */
+  lastActivityAt = 0;
+
+  constructor(options: InformerOptions) {
+    this.#options = options;
+    this.synced = new Promise((resolve) => (this.#resolveSynced = resolve));
+  }
+
+  get hasSynced(): boolean {
+    return this.#hasSynced;
+  }
+
+  addHandlers(handlers: InformerHandlers<T>): void {
+    this.#handlers.push(handlers);
+  }
+
+  get(key: string): T | undefined {
+    return this.#cache.get(key);
+  }
+
+  list(): T[] {
+    return [...this.#cache.values()];
+  }
+
+  get size(): number {
+    return this.#cache.size;
+  }
+
+  get #stopped(): boolean {
+    return this.#abort.signal.aborted;
+  }
+
+  start(): void {
+    this.#running ??= this.#run();
+  }
+
+  async stop(): Promise<void> {
+    this.#abort.abort();
+    await this.#running;
+  }
+
+  async #run(): Promise<void> {
+    const { logger, name } = this.#options;
+    const signal = this.#abort.signal;
+    let failures = 0;
+    while (!signal.aborted) {
+      try {
+        if (this.#resourceVersion === undefined) await this.#list();
+        const progressed = await this.#watch();
+        if (progressed) failures = 0;
+      } catch (error) {
+        if (this.#stopped) break;
+        const kubeError = toKubeApiError(error);
+        if (kubeError?.code === 410) {
+          // Expired: the changes since our version are gone from the server's history.
+          logger.info({ informer: name }, 'watch expired, listing again');
+          this.#options.onRestart?.('expired');
+          this.#resourceVersion = undefined;
+          continue;
+        }
+        const delay = Math.max(kubeError?.retryAfterMs ?? 0, 1000 + fullJitterDelay(failures, { baseMs: 1000, maxMs: 30_000 }));
+        failures++;
+        logger.warn({ informer: name, err: error, retryInMs: delay }, 'list/watch failed, retrying');
+        this.#options.onRestart?.('error');
+        await sleep(delay, undefined, { signal }).catch(() => undefined);
+      }
+    }
+  }
+
+  async #list(): Promise<void> {
+    const { kc, path, labelSelector, metadataOnly } = this.#options;
+    const options: ListWatchOptions = { labelSelector, metadataOnly, signal: this.#abort.signal };
+    const { items, resourceVersion } = await listAll<T>(kc, path, options);
+    const seen = new Set<string>();
+    for (const item of items) {
+      const key = objectKey(item);
+      seen.add(key);
+      this.#upsert(key, item);
+    }
+    for (const [key, previous] of [...this.#cache]) {
+      if (!seen.has(key)) {
+        this.#cache.delete(key);
+        this.#emit((h) => h.onDelete?.(previous));
+      }
+    }
+    this.#resourceVersion = resourceVersion;
+    this.lastActivityAt = Date.now();
+    if (!this.#hasSynced) {
+      this.#hasSynced = true;
+      this.#resolveSynced();
+    }
+  }
+
+  /** One watch connection; true when it delivered anything. */
+  async #watch(): Promise<boolean> {
+    const { kc, path, labelSelector, metadataOnly } = this.#options;
+    let progressed = false;
+    await watch(
+      kc,
+      path,
+      {
+        resourceVersion: this.#resourceVersion ?? '',
+        // Spread server-side timeouts so that many watches do not reconnect together.
+        timeoutSeconds: 240 + Math.floor(Math.random() * 120),
+        inactivityMs: 420_000,
+        labelSelector,
+        metadataOnly,
+        signal: this.#abort.signal,
+      },
+      (type, event) => {
+        const object = event as T;
+        progressed = true;
+        this.lastActivityAt = Date.now();
+        this.#resourceVersion = object.metadata.resourceVersion ?? this.#resourceVersion;
+        if (type === 'BOOKMARK') return;
+        const key = objectKey(object);
+        if (type === 'DELETED') {
+          this.#cache.delete(key);
+          this.#emit((h) => h.onDelete?.(object));
+        } else {
+          this.#upsert(key, object);
+        }
+      },
+    );
+    return progressed;
+  }
+
+  #upsert(key: string, object: T): void {
+    const previous = this.#cache.get(key);
+    this.#cache.set(key, object);
+    if (!previous) this.#emit((h) => h.onAdd?.(object));
+    else if (previous.metadata.resourceVersion !== object.metadata.resourceVersion) this.#emit((h) => h.onUpdate?.(previous, object));
+  }
+
+  #emit(call: (handlers: InformerHandlers<T>) => void): void {
+    for (const handlers of this.#handlers) {
+      try {
+        call(handlers);
+      } catch (error) {
+        this.#options.logger.error({ informer: this.#options.name, err: error }, 'informer handler failed');
+      }
+    }
+  }
+}

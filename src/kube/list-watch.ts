@@ -1,0 +1,175 @@
+/**
+Paginated lists and streaming watches over the Kubernetes API, with the cluster's credentials from
+the KubeConfig. client-node's Watch cannot ask for metadata only (it sets no Accept header), and
+caching whole Secrets is what makes secret operators run out of memory, so this is done here.
+*/
+import { createInterface } from 'node:readline';
+import { Readable } from 'node:stream';
+import { HttpMethod, RequestContext, type KubeConfig } from '@kubernetes/client-node';
+import { fetch, type Response } from 'undici';
+import { KubeApiError } from './errors.ts';
+
+export interface KubeObject {
+  apiVersion?: string;
+  kind?: string;
+  metadata: {
+    name: string;
+    namespace?: string;
+    uid?: string;
+    resourceVersion?: string;
+    generation?: number;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+    deletionTimestamp?: string;
+    ownerReferences?: { apiVersion: string; kind: string; name: string; uid: string; controller?: boolean }[];
+  };
+}
+
+export interface ListWatchOptions {
+  readonly labelSelector?: string | undefined;
+  readonly fieldSelector?: string | undefined;
+  /** Only metadata (PartialObjectMetadata): no data, no spec. */
+  readonly metadataOnly?: boolean | undefined;
+  readonly signal?: AbortSignal | undefined;
+}
+
+export interface ListResult<T> {
+  readonly items: T[];
+  readonly resourceVersion: string;
+}
+
+export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ERROR';
+
+const metadataListAccept = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
+const metadataAccept = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json';
+
+async function request(
+  kc: KubeConfig,
+  path: string,
+  query: Record<string, string | undefined>,
+  accept: string,
+  signal: AbortSignal | undefined,
+): Promise<Response> {
+  const cluster = kc.getCurrentCluster();
+  if (!cluster) throw new Error('the kubeconfig has no current cluster');
+  const context = new RequestContext(`${cluster.server}${path}`, HttpMethod.GET);
+  for (const [key, value] of Object.entries(query)) {
+    if (value !== undefined) context.setQueryParam(key, value);
+  }
+  await kc.applySecurityAuthentication(context);
+  const dispatcher = context.getDispatcher();
+  const response = await fetch(context.getUrl(), {
+    method: 'GET',
+    headers: { ...context.getHeaders(), accept },
+    ...(dispatcher ? { dispatcher } : {}),
+    signal: signal ?? null,
+  });
+  if (response.status !== 200) {
+    const body = await response.text().catch(() => '');
+    let status: { reason?: string; message?: string } = {};
+    try {
+      status = JSON.parse(body) as typeof status;
+    } catch {
+      status = {};
+    }
+    throw new KubeApiError(response.status, status.reason, status.message ?? `GET ${path}: HTTP ${response.status}`, retryAfter(response));
+  }
+  return response;
+}
+
+function retryAfter(response: { headers: { get(name: string): string | null } }): number | undefined {
+  const value = Number(response.headers.get('retry-after'));
+  return Number.isFinite(value) && value > 0 ? value * 1000 : undefined;
+}
+
+/** Lists every object at `path`, page by page. */
+export async function listAll<T extends KubeObject>(kc: KubeConfig, path: string, options: ListWatchOptions & { readonly pageSize?: number } = {}): Promise<ListResult<T>> {
+  const items: T[] = [];
+  let continueToken: string | undefined;
+  let resourceVersion = '';
+  do {
+    const response = await request(
+      kc,
+      path,
+      {
+        limit: String(options.pageSize ?? 500),
+        continue: continueToken,
+        labelSelector: options.labelSelector,
+        fieldSelector: options.fieldSelector,
+      },
+      options.metadataOnly ? metadataListAccept : 'application/json',
+      options.signal,
+    );
+    const page = (await response.json()) as { items: T[] | null; metadata: { resourceVersion?: string; continue?: string } };
+    items.push(...(page.items ?? []));
+    continueToken = page.metadata.continue === '' ? undefined : page.metadata.continue;
+    resourceVersion = page.metadata.resourceVersion ?? resourceVersion;
+  } while (continueToken);
+  return { items, resourceVersion };
+}
+
+export interface WatchOptions extends ListWatchOptions {
+  readonly resourceVersion: string;
+  readonly timeoutSeconds: number;
+  /** The stream is abandoned when nothing (not even a bookmark) arrives for this long. */
+  readonly inactivityMs: number;
+}
+
+/**
+Streams watch events until the server ends the watch (resolves), or it fails (rejects with a
+KubeApiError, e.g. 410 when the resource version is too old). An ERROR event in the stream
+rejects with its Status code.
+*/
+export async function watch(
+  kc: KubeConfig,
+  path: string,
+  options: WatchOptions,
+  onEvent: (type: Exclude<WatchEventType, 'ERROR'>, object: KubeObject) => void,
+): Promise<void> {
+  const controller = new AbortController();
+  const abortWith = (reason: unknown) => {
+    controller.abort(reason);
+  };
+  options.signal?.addEventListener('abort', () => abortWith(options.signal?.reason), { once: true });
+  let inactivity: NodeJS.Timeout | undefined;
+  const armInactivity = () => {
+    clearTimeout(inactivity);
+    inactivity = setTimeout(() => abortWith(new KubeApiError(0, 'Timeout', 'watch inactive')), options.inactivityMs);
+    inactivity.unref();
+  };
+  armInactivity();
+  try {
+    const response = await request(
+      kc,
+      path,
+      {
+        watch: 'true',
+        resourceVersion: options.resourceVersion,
+        allowWatchBookmarks: 'true',
+        timeoutSeconds: String(options.timeoutSeconds),
+        labelSelector: options.labelSelector,
+        fieldSelector: options.fieldSelector,
+      },
+      options.metadataOnly ? metadataAccept : 'application/json',
+      controller.signal,
+    );
+    if (!response.body) return;
+    const lines = createInterface({ input: Readable.fromWeb(response.body), crlfDelay: Infinity });
+    for await (const line of lines) {
+      armInactivity();
+      if (line.trim() === '') continue;
+      const event = JSON.parse(line) as { type: WatchEventType; object: KubeObject & { code?: number; reason?: string; message?: string } };
+      if (event.type === 'ERROR') {
+        const status = event.object;
+        throw new KubeApiError(status.code ?? 500, status.reason, status.message ?? 'watch error');
+      }
+      onEvent(event.type, event.object);
+    }
+  } catch (error) {
+    if (controller.signal.aborted && controller.signal.reason instanceof KubeApiError) throw controller.signal.reason;
+    throw error;
+  } finally {
+    clearTimeout(inactivity);
+    controller.abort();
+  }
+}
