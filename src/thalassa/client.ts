@@ -88,10 +88,24 @@ export interface CreateSecretInput {
 
 export interface CallOptions {
   readonly signal?: AbortSignal | undefined;
+  /**
+  Retries after the first attempt for this call, instead of the client's `retry.limit`: a caller
+  with its own schedule (a poller) passes 0 and tries again on that schedule.
+  */
+  readonly retryLimit?: number | undefined;
 }
+
+/** A request as the methods hand it to `#call`: the transport's fields plus the call's retry limit. */
+type CallRequest = Omit<TransportRequest, 'operation' | 'headers'> & { readonly retryLimit?: number | undefined };
 
 type Idempotency = 'idempotent' | 'not-idempotent';
 
+/** The OIDC access token an attempt sent, so that a 401 invalidates that token and no newer one. */
+interface SentCredential {
+  oidcToken: string | undefined;
+}
+
+const defaultTimeoutMs = 10_000;
 const defaultRetry: RetryOptions = { limit: 3, baseDelayMs: 250, maxDelayMs: 10_000, maxRetryAfterMs: 30_000 };
 
 /**
@@ -116,7 +130,7 @@ export class ThalassaClient {
     this.#transport = new HttpTransport({
       apiURL: options.apiURL ?? defaultApiURL,
       userAgent: options.userAgent ?? `thalassa-secrets-operator/${version}`,
-      timeoutMs: options.timeoutMs ?? 10_000,
+      timeoutMs: options.timeoutMs ?? defaultTimeoutMs,
       caBundle: options.caBundle,
       insecureSkipTlsVerify: options.insecureSkipTlsVerify,
     });
@@ -130,6 +144,7 @@ export class ThalassaClient {
             transport: this.#transport,
             credential,
             organisation: options.organisation,
+            timeoutMs: options.timeoutMs ?? defaultTimeoutMs,
             onResponse: options.onResponse,
           })
         : undefined;
@@ -143,6 +158,7 @@ export class ThalassaClient {
       path: secretsCollectionPath(this.region),
       searchParams: { path },
       signal: options.signal,
+      retryLimit: options.retryLimit,
     });
   }
 
@@ -154,6 +170,7 @@ export class ThalassaClient {
       path: secretsCollectionPath(this.region),
       searchParams: { pathPrefix },
       signal: options.signal,
+      retryLimit: options.retryLimit,
     });
   }
 
@@ -166,6 +183,7 @@ export class ThalassaClient {
         path: secretResourcePath(this.region, path),
         ...(options.includeVersions ? { searchParams: { includeVersions: 'true' } } : {}),
         signal: options.signal,
+        retryLimit: options.retryLimit,
       },
       path,
     );
@@ -189,9 +207,11 @@ export class ThalassaClient {
           ...payloadFields(input.payload),
         },
         signal: options.signal,
+        retryLimit: options.retryLimit,
       },
       input.path,
       'not-idempotent',
+      payloadSecrets(input.payload),
     );
   }
 
@@ -200,7 +220,13 @@ export class ThalassaClient {
     return await this.#call(
       'setPolicy',
       secretMetadataSchema,
-      { method: 'PUT', path: secretResourcePath(this.region, path, '/policy'), json: { accessPolicy }, signal: options.signal },
+      {
+        method: 'PUT',
+        path: secretResourcePath(this.region, path, '/policy'),
+        json: { accessPolicy },
+        signal: options.signal,
+        retryLimit: options.retryLimit,
+      },
       path,
     );
   }
@@ -215,9 +241,11 @@ export class ThalassaClient {
         path: secretResourcePath(this.region, path, '/versions'),
         json: { path, ...payloadFields(payload) },
         signal: options.signal,
+        retryLimit: options.retryLimit,
       },
       path,
       'not-idempotent',
+      payloadSecrets(payload),
     );
     return response.version;
   }
@@ -232,6 +260,7 @@ export class ThalassaClient {
         path: secretResourcePath(this.region, path, '/value'),
         json: { path, ...(options.version === undefined ? {} : { version: options.version }) },
         signal: options.signal,
+        retryLimit: options.retryLimit,
       },
       path,
     );
@@ -255,13 +284,19 @@ export class ThalassaClient {
         path: secretResourcePath(this.region, path, '/versions'),
         searchParams: { version: String(versionNumber) },
         signal: options.signal,
+        retryLimit: options.retryLimit,
       },
       path,
     );
   }
 
   async delete(path: string, options: CallOptions = {}): Promise<void> {
-    await this.#call('delete', undefined, { method: 'DELETE', path: secretResourcePath(this.region, path), signal: options.signal }, path);
+    await this.#call(
+      'delete',
+      undefined,
+      { method: 'DELETE', path: secretResourcePath(this.region, path), signal: options.signal, retryLimit: options.retryLimit },
+      path,
+    );
   }
 
   async close(): Promise<void> {
@@ -271,38 +306,46 @@ export class ThalassaClient {
   async #call<S extends z.ZodType>(
     operation: string,
     schema: S,
-    request: Omit<TransportRequest, 'operation' | 'headers'>,
+    request: CallRequest,
     path?: string,
     idempotency?: Idempotency,
+    sensitive?: readonly string[],
   ): Promise<z.infer<S>>;
   async #call(
     operation: string,
     schema: undefined,
-    request: Omit<TransportRequest, 'operation' | 'headers'>,
+    request: CallRequest,
     path?: string,
     idempotency?: Idempotency,
+    sensitive?: readonly string[],
   ): Promise<undefined>;
   async #call(
     operation: string,
     schema: z.ZodType | undefined,
-    request: Omit<TransportRequest, 'operation' | 'headers'>,
+    request: CallRequest,
     path?: string,
     idempotency: Idempotency = 'idempotent',
+    sensitive: readonly string[] = [],
   ): Promise<unknown> {
     let refreshedToken = false;
+    const sent: SentCredential = { oidcToken: undefined };
     for (let attempt = 0; ; attempt++) {
       try {
-        return await this.#attempt(operation, schema, request, path);
+        return await this.#attempt(operation, schema, request, path, sent, sensitive);
       } catch (error) {
         if (request.signal?.aborted) throw error;
-        if (error instanceof UnauthorizedError && this.#tokens && !refreshedToken) {
-          // The cached token may have been revoked or expired early: get a new one, once.
-          this.#tokens.invalidate();
+        // A 401 from the token endpoint itself means the client credentials or subject token were
+        // refused: asking again would only repeat that, so only an API 401 triggers a refresh.
+        if (error instanceof UnauthorizedError && error.operation !== 'token' && this.#tokens && !refreshedToken) {
+          // The token may have been revoked or expired early: get a new one, once. Only the token
+          // this attempt sent is dropped, so callers that got 401 together share one refresh.
+          this.#tokens.invalidate(sent.oidcToken);
           refreshedToken = true;
           attempt--;
           continue;
         }
-        const delay = this.#retryDelay(error as ThalassaError, attempt, idempotency);
+        const limit = request.retryLimit ?? this.#retry.limit;
+        const delay = this.#retryDelay(error as ThalassaError, attempt, idempotency, limit);
         if (delay === undefined) throw error;
         this.#options.logger?.debug({ operation, path, attempt, retryInMs: delay, err: error }, 'thalassa request failed, retrying');
         await sleep(delay, undefined, { signal: request.signal });
@@ -311,8 +354,8 @@ export class ThalassaClient {
   }
 
   /** How long to wait before retrying, or undefined when the error goes to the caller. */
-  #retryDelay(error: ThalassaError, attempt: number, idempotency: Idempotency): number | undefined {
-    if (!(error instanceof Error) || !error.retryable || attempt >= this.#retry.limit) return undefined;
+  #retryDelay(error: ThalassaError, attempt: number, idempotency: Idempotency, limit: number): number | undefined {
+    if (!(error instanceof Error) || !error.retryable || attempt >= limit) return undefined;
     // 429 and 503 mean the server did not act on the request, so even a create may be sent again.
     const refused = error instanceof RateLimitedError || (error instanceof UnavailableError && error.status === 503);
     if (idempotency === 'not-idempotent' && !refused) return undefined;
@@ -328,21 +371,27 @@ export class ThalassaClient {
   async #attempt(
     operation: string,
     schema: z.ZodType | undefined,
-    request: Omit<TransportRequest, 'operation' | 'headers'>,
+    request: CallRequest,
     path: string | undefined,
+    sent: SentCredential,
+    sensitive: readonly string[],
   ): Promise<unknown> {
     await this.#limiter?.take(request.signal);
     const headers: Record<string, string> = {
-      authorization: await this.#authorization(request.signal),
+      authorization: await this.#authorization(request.signal, sent),
       'x-organisation-identity': this.#options.organisation,
       ...(this.#options.project ? { 'x-project-identity': this.#options.project } : {}),
     };
     const started = performance.now();
     let status: number | 'error' = 'error';
     try {
-      const response = await this.#transport.send({ ...request, operation, headers });
+      const { retryLimit: _retryLimit, ...transportRequest } = request;
+      const response = await this.#transport.send({ ...transportRequest, operation, headers });
       status = response.status;
-      if (response.status < 200 || response.status > 299) throw errorForResponse(operation, response, path);
+      if (response.status < 200 || response.status > 299) {
+        const oidcToken = sent.oidcToken === undefined ? [] : [sent.oidcToken];
+        throw errorForResponse(operation, response, path, [...this.#credentialSecrets(), ...oidcToken, ...sensitive]);
+      }
       if (!schema) return undefined;
       let body: unknown;
       try {
@@ -364,7 +413,21 @@ export class ThalassaClient {
     }
   }
 
-  async #authorization(signal: AbortSignal | undefined): Promise<string> {
+  /** What of the configured credential must never appear in an error: see scrub.ts. */
+  #credentialSecrets(): string[] {
+    const credential = this.#options.credential;
+    switch (credential.type) {
+      case 'personalAccessToken':
+      case 'accessToken':
+        return [credential.token];
+      case 'clientCredentials':
+        return [credential.clientSecret];
+      case 'tokenExchange':
+        return [];
+    }
+  }
+
+  async #authorization(signal: AbortSignal | undefined, sent: SentCredential): Promise<string> {
     const credential = this.#options.credential;
     switch (credential.type) {
       case 'personalAccessToken':
@@ -375,10 +438,18 @@ export class ThalassaClient {
       case 'tokenExchange': {
         const tokens = this.#tokens;
         if (!tokens) throw new Error('unreachable: OIDC credential without a token source');
-        return `Bearer ${await tokens.token(signal)}`;
+        sent.oidcToken = await tokens.token(signal);
+        return `Bearer ${sent.oidcToken}`;
       }
     }
   }
+}
+
+/** The value as sent (base64 and as text) and each key/value value, to scrub from error messages. */
+function payloadSecrets(payload: SecretPayload): string[] {
+  if ('string' in payload) return [encodeBase64(payload.string), Buffer.from(payload.string).toString('utf8')];
+  if ('keyValues' in payload) return Object.values(payload.keyValues);
+  return [];
 }
 
 function payloadFields(payload: SecretPayload): Record<string, unknown> {

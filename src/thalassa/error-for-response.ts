@@ -8,14 +8,17 @@ import { ThalassaApiError } from './errors/thalassa-api-error.ts';
 import { UnauthorizedError } from './errors/unauthorized-error.ts';
 import { UnavailableError } from './errors/unavailable-error.ts';
 import type { TransportResponse } from './http-transport.ts';
+import { scrub } from './scrub.ts';
 
 const maxMessageLength = 300;
 
 /**
 The server's own explanation: `message` of the Thalassa error body, or the OAuth2 `error_description`
 / `error` of the token endpoint. Cut short, and dropped when it is not JSON (a proxy's HTML page).
+`sensitive` strings (the request's credential and value) are scrubbed out first, before the cut, so
+that no part of one survives at the cut.
 */
-export function serverMessageOf(body: string): string | undefined {
+export function serverMessageOf(body: string, sensitive: readonly string[] = []): string | undefined {
   let parsed: unknown;
   try {
     parsed = JSON.parse(body);
@@ -27,12 +30,17 @@ export function serverMessageOf(body: string): string | undefined {
   const message = [record['message'], record['error_description'], record['error']].find(
     (m): m is string => typeof m === 'string' && m.length > 0,
   );
-  return message === undefined ? undefined : message.slice(0, maxMessageLength);
+  return message === undefined ? undefined : scrub(message, sensitive).slice(0, maxMessageLength);
 }
 
-/** The typed error for a non-2xx response. */
-export function errorForResponse(operation: string, response: TransportResponse, path: string | undefined): ThalassaApiError {
-  const details = { operation, status: response.status, serverMessage: serverMessageOf(response.body), path };
+/** The typed error for a non-2xx response; `sensitive` strings never reach its message. */
+export function errorForResponse(
+  operation: string,
+  response: TransportResponse,
+  path: string | undefined,
+  sensitive: readonly string[] = [],
+): ThalassaApiError {
+  const details = { operation, status: response.status, serverMessage: serverMessageOf(response.body, sensitive), path };
   const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
   switch (response.status) {
     case 400:

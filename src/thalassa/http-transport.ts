@@ -31,15 +31,17 @@ export interface TransportResponse {
 }
 
 /**
-One HTTP connection pool per store, with the store's TLS settings. ky builds the requests and
-enforces the per-attempt timeout; undici's own fetch carries them because a custom CA needs an
-undici dispatcher, which Node's built-in fetch (a different undici major) refuses.
+One HTTP connection pool per store, with the store's TLS settings. ky builds the requests, the
+transport enforces the per-attempt deadline, and undici's own fetch carries them because a custom CA
+needs an undici dispatcher, which Node's built-in fetch (a different undici major) refuses.
 */
 export class HttpTransport {
   readonly #ky: KyInstance;
   readonly #dispatcher: Agent;
+  readonly #timeoutMs: number;
 
   constructor(options: TransportOptions) {
+    this.#timeoutMs = options.timeoutMs;
     this.#dispatcher = new Agent({
       connections: 32,
       keepAliveTimeout: 30_000,
@@ -51,7 +53,8 @@ export class HttpTransport {
     const dispatcher = this.#dispatcher;
     this.#ky = ky.create({
       baseUrl: options.apiURL.endsWith('/') ? options.apiURL : `${options.apiURL}/`,
-      timeout: options.timeoutMs,
+      // The deadline is the transport's own (see send), covering the body read too.
+      timeout: false,
       retry: 0,
       throwHttpErrors: false,
       headers: { 'user-agent': options.userAgent, accept: 'application/json' },
@@ -71,6 +74,14 @@ export class HttpTransport {
   }
 
   async send(request: TransportRequest): Promise<TransportResponse> {
+    // One deadline for the whole attempt, body included. ky's own timeout ends once the headers are
+    // in when the body is read from the awaited response, so a server that stalls mid-body would
+    // hold the call (and a reconcile) forever.
+    const deadline = new AbortController();
+    const timer = setTimeout(() => {
+      deadline.abort();
+    }, this.#timeoutMs);
+    const signal = request.signal ? AbortSignal.any([request.signal, deadline.signal]) : deadline.signal;
     try {
       const response = await this.#ky(request.path, {
         method: request.method,
@@ -78,15 +89,15 @@ export class HttpTransport {
         ...(request.json !== undefined ? { json: request.json } : {}),
         ...(request.form ? { body: new URLSearchParams(request.form) } : {}),
         ...(request.headers ? { headers: request.headers } : {}),
-        ...(request.signal ? { signal: request.signal } : {}),
+        signal,
       });
       return { status: response.status, headers: response.headers, body: await response.text() };
     } catch (error) {
       if (request.signal?.aborted) throw error;
-      // ky reports its own timeout as TimeoutError; undici and socket failures arrive as ky's
-      // NetworkError or as a TypeError from the body read.
-      const timedOut = error instanceof Error && error.name === 'TimeoutError';
-      throw new NetworkError(request.operation, { timedOut, code: socketErrorCode(error) });
+      // Undici and socket failures arrive as ky's NetworkError or as a TypeError from the body read.
+      throw new NetworkError(request.operation, { timedOut: deadline.signal.aborted, code: socketErrorCode(error) });
+    } finally {
+      clearTimeout(timer);
     }
   }
 

@@ -10,6 +10,8 @@ export interface OidcTokenSourceOptions {
   readonly transport: HttpTransport;
   readonly credential: OidcCredential;
   readonly organisation: string;
+  /** Bounds the subject token function, which is not tied to any one caller's signal. */
+  readonly timeoutMs: number;
   readonly now?: () => number;
   readonly onResponse?: ((operation: string, status: number | 'error', durationMs: number) => void) | undefined;
 }
@@ -38,21 +40,41 @@ export class OidcTokenSource {
   }
 
   async token(signal?: AbortSignal): Promise<string> {
+    signal?.throwIfAborted();
     const cached = this.#cached;
     if (cached && this.#now() < cached.refreshAt) return cached.value;
-    this.#inFlight ??= this.#fetchToken(signal).finally(() => {
-      this.#inFlight = undefined;
-    });
-    this.#cached = await this.#inFlight;
-    return this.#cached.value;
+    // The request is shared by every caller that arrives while it runs, so it is not tied to the
+    // first caller's signal (the transport's timeout bounds it): one caller giving up must not fail
+    // the others. Each caller stops waiting on its own signal.
+    this.#inFlight ??= this.#startFetch();
+    const fresh = signal ? await untilAborted(this.#inFlight, signal) : await this.#inFlight;
+    return fresh.value;
   }
 
-  /** Drops the cached token, e.g. after the API answered 401 to it. */
-  invalidate(): void {
-    this.#cached = undefined;
+  /**
+  Drops the cached token after the API answered 401 to it. Given the token that was refused, keeps
+  a newer one: another caller that got 401 for the same old token may already have replaced it.
+  */
+  invalidate(refused?: string): void {
+    if (refused === undefined || this.#cached?.value === refused) this.#cached = undefined;
   }
 
-  async #fetchToken(signal: AbortSignal | undefined): Promise<CachedToken> {
+  #startFetch(): Promise<CachedToken> {
+    const shared = this.#fetchToken()
+      .then((fresh) => {
+        this.#cached = fresh;
+        return fresh;
+      })
+      .finally(() => {
+        this.#inFlight = undefined;
+      });
+    // Every caller may have given up already; a failure nobody awaits must not become an
+    // unhandled rejection. Callers still waiting get it through their own await.
+    void shared.catch(() => undefined);
+    return shared;
+  }
+
+  async #fetchToken(): Promise<CachedToken> {
     const { credential, transport, organisation } = this.#options;
     const form: Record<string, string> =
       credential.type === 'clientCredentials'
@@ -64,7 +86,7 @@ export class OidcTokenSource {
           }
         : {
             grant_type: 'urn:ietf:params:oauth:grant-type:token-exchange',
-            subject_token: await credential.subjectToken(signal),
+            subject_token: await credential.subjectToken(AbortSignal.timeout(this.#options.timeoutMs)),
             subject_token_type: 'urn:ietf:params:oauth:token-type:jwt',
             organisation_id: organisation,
             service_account_id: credential.serviceAccountId,
@@ -75,9 +97,12 @@ export class OidcTokenSource {
     const started = performance.now();
     let status: number | 'error' = 'error';
     try {
-      const response = await transport.send({ operation: 'token', method: 'POST', path: 'oidc/token', form, signal });
+      const response = await transport.send({ operation: 'token', method: 'POST', path: 'oidc/token', form });
       status = response.status;
-      if (response.status < 200 || response.status > 299) throw errorForResponse('token', response, undefined);
+      if (response.status < 200 || response.status > 299) {
+        const sensitive = [form['client_secret'], form['subject_token']].filter((v): v is string => v !== undefined);
+        throw errorForResponse('token', response, undefined, sensitive);
+      }
       const parsed = oidcTokenResponseSchema.safeParse(safeJson(response.body));
       if (!parsed.success) throw new InvalidResponseError('token', 'no access_token in the token response');
       const lifetimeMs = (parsed.data.expires_in ?? defaultLifetimeSeconds) * 1000;
@@ -88,6 +113,25 @@ export class OidcTokenSource {
     } finally {
       this.#options.onResponse?.('token', status, performance.now() - started);
     }
+  }
+}
+
+/** Resolves or rejects with `promise`, or rejects with the signal's reason as soon as it aborts. */
+async function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  signal.throwIfAborted();
+  let onAbort: (() => void) | undefined;
+  try {
+    return await Promise.race([
+      promise,
+      new Promise<never>((_, reject) => {
+        onAbort = () => {
+          reject(signal.reason as Error);
+        };
+        signal.addEventListener('abort', onAbort, { once: true });
+      }),
+    ]);
+  } finally {
+    if (onAbort) signal.removeEventListener('abort', onAbort);
   }
 }
 

@@ -19,9 +19,11 @@ export function cel(...rules: CelRule[]): { 'x-kubernetes-validations': CelRule[
   return { 'x-kubernetes-validations': rules };
 }
 
-// A Secret path segment is non-empty, so `//` and a trailing `/` cannot match.
-export const secretPathPattern = '^(/[A-Za-z0-9_.+-]+)+$';
-export const pathPrefixPattern = '^/([A-Za-z0-9_.+-]+/)*$';
+// A path segment is non-empty (so no `//` and no trailing `/`) and is not `.` or `..`, which URL
+// parsers resolve: `/app/../db` would reach `/db`.
+const segment = '(?:[A-Za-z0-9_+-][A-Za-z0-9_.+-]*|\\.[A-Za-z0-9_+-][A-Za-z0-9_.+-]*|\\.\\.[A-Za-z0-9_.+-]+)';
+export const secretPathPattern = `^(/${segment})+$`;
+export const pathPrefixPattern = `^/(${segment}/)*$`;
 export const secretKeyPattern = '^[-._a-zA-Z0-9]+$';
 export const dnsSubdomainPattern = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
 export const dnsLabelPattern = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
@@ -34,7 +36,7 @@ export const secretPath = z
   .regex(new RegExp(secretPathPattern))
   .describe(
     'Path of the secret in Thalassa Secrets Manager, e.g. /app/production/db/password: starts with "/", ' +
-      'letters, digits and / _ - . + only, no "//", no trailing "/", at most 512 characters.',
+      'letters, digits and / _ - . + only, no "//", no "." or ".." segment, no trailing "/", at most 512 characters.',
   );
 
 export const pathPrefix = z

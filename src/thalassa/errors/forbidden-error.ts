@@ -1,3 +1,4 @@
+import { classifiableText } from './message-text.ts';
 import { ThalassaApiError, type ApiErrorDetails } from './thalassa-api-error.ts';
 
 export type ForbiddenKind = 'featureDisabled' | 'policyDenied' | 'permissionDenied';
@@ -12,7 +13,7 @@ export class ForbiddenError extends ThalassaApiError {
 
   constructor(details: ApiErrorDetails, options?: ErrorOptions) {
     super(details, options);
-    const message = details.serverMessage?.toLowerCase() ?? '';
+    const message = classifiableText(details.serverMessage);
     this.kind = message.includes('feature')
       ? 'featureDisabled'
       : message.includes('policy')
