@@ -154,7 +154,13 @@ export async function watch(
       controller.signal,
     );
     if (!response.body) return;
-    const lines = createInterface({ input: Readable.fromWeb(response.body), crlfDelay: Infinity });
+    const input = Readable.fromWeb(response.body);
+    // Aborting the request (stop, inactivity, the finally below) errors the stream after the loop
+    // may have ended; a broken connection simply ends the stream, and the caller watches again.
+    input.on('error', () => undefined);
+    const lines = createInterface({ input, crlfDelay: Infinity });
+    // readline re-emits the input's errors; unheard once the loop is over, they would crash the process.
+    lines.on('error', () => undefined);
     for await (const line of lines) {
       armInactivity();
       if (line.trim() === '') continue;

@@ -34,7 +34,8 @@ export function isStatus(error: unknown, code: number): boolean {
 export interface WaitOptions {
   readonly timeoutMs?: number;
   readonly intervalMs?: number;
-  readonly message?: string;
+  /** What never happened; a function is called at the timeout, so it can describe the last state. */
+  readonly message?: string | (() => string);
 }
 
 /**
@@ -53,7 +54,8 @@ export async function waitFor<T>(check: () => Promise<T | undefined | false> | T
     }
     if (Date.now() > deadline) {
       const cause = lastError instanceof Error ? `: ${lastError.message}` : '';
-      throw new Error(`timed out waiting for ${options.message ?? 'condition'}${cause}`);
+      const message = typeof options.message === 'function' ? options.message() : (options.message ?? 'condition');
+      throw new Error(`timed out waiting for ${message}${cause}`);
     }
     await sleep(options.intervalMs ?? 100);
   }

@@ -1,0 +1,85 @@
+import { AppsV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import { group } from '../api/v1alpha1/common.ts';
+import type { RolloutRestartTarget, ThalassaSecret } from '../api/v1alpha1/thalassa-secret.ts';
+import { isNotFound, kubeCall, toKubeApiError } from '../kube/errors.ts';
+import type { EventRecorder } from '../kube/event-recorder.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import { fieldManager, hashJson } from './secret-metadata.ts';
+
+/**
+The pod-template annotation that restarts a workload: one per ThalassaSecret (a workload may
+follow several), whose value is a hash of the synced versions. The same content therefore never
+restarts a workload twice, whatever replays: an operator restart, a leader change, a retry.
+*/
+export function restartAnnotation(resource: ThalassaSecret): string {
+  return `${group}/restart-${hashJson(`${resource.metadata.namespace ?? ''}/${resource.metadata.name}`).slice(0, 12)}`;
+}
+
+export interface RestartResult {
+  readonly restarted: readonly string[];
+  readonly failed: readonly string[];
+}
+
+export class RolloutRestarter {
+  readonly #apps: AppsV1Api;
+  readonly #events: EventRecorder;
+  readonly #metrics: Metrics;
+  readonly #logger: Logger;
+
+  constructor(kc: KubeConfig, events: EventRecorder, metrics: Metrics, logger: Logger) {
+    this.#apps = kc.makeApiClient(AppsV1Api);
+    this.#events = events;
+    this.#metrics = metrics;
+    this.#logger = logger;
+  }
+
+  /** Sets the restart annotation to `contentHash` on every target that does not carry it yet. */
+  async restart(resource: ThalassaSecret, contentHash: string): Promise<RestartResult> {
+    const namespace = resource.metadata.namespace ?? '';
+    const annotation = restartAnnotation(resource);
+    const restarted: string[] = [];
+    const failed: string[] = [];
+    for (const target of resource.spec.rolloutRestartTargets ?? []) {
+      const name = `${target.kind}/${target.name}`;
+      try {
+        if (await this.#restartOne(target, namespace, annotation, contentHash)) {
+          restarted.push(name);
+          this.#metrics.rolloutRestarts.inc({ kind: target.kind });
+          this.#events.record(resource, 'Normal', 'RolloutRestartTriggered', `restarted ${name}: the synced content changed`);
+          this.#events.record(
+            { apiVersion: 'apps/v1', kind: target.kind, metadata: { name: target.name, namespace } },
+            'Normal',
+            'RolloutRestartTriggered',
+            `restarted by ThalassaSecret ${resource.metadata.name}: the synced content changed`,
+          );
+        }
+      } catch (error) {
+        failed.push(name);
+        const message = isNotFound(error) ? `${name} does not exist` : `${name}: ${toKubeApiError(error)?.message ?? String(error)}`;
+        this.#logger.warn({ resource: `${namespace}/${resource.metadata.name}`, target: name, err: error }, 'rollout restart failed');
+        this.#events.record(resource, 'Warning', 'RolloutRestartFailed', `could not restart ${message}`);
+      }
+    }
+    return { restarted, failed };
+  }
+
+  async #restartOne(target: RolloutRestartTarget, namespace: string, annotation: string, contentHash: string): Promise<boolean> {
+    const read = {
+      Deployment: async () => await this.#apps.readNamespacedDeployment({ name: target.name, namespace }),
+      StatefulSet: async () => await this.#apps.readNamespacedStatefulSet({ name: target.name, namespace }),
+      DaemonSet: async () => await this.#apps.readNamespacedDaemonSet({ name: target.name, namespace }),
+    }[target.kind];
+    const workload = await kubeCall(read);
+    if (workload.spec?.template.metadata?.annotations?.[annotation] === contentHash) return false;
+    const body = { spec: { template: { metadata: { annotations: { [annotation]: contentHash } } } } };
+    const options = setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch);
+    const patch = {
+      Deployment: async () => await this.#apps.patchNamespacedDeployment({ name: target.name, namespace, body, fieldManager }, options),
+      StatefulSet: async () => await this.#apps.patchNamespacedStatefulSet({ name: target.name, namespace, body, fieldManager }, options),
+      DaemonSet: async () => await this.#apps.patchNamespacedDaemonSet({ name: target.name, namespace, body, fieldManager }, options),
+    }[target.kind];
+    await kubeCall(patch);
+    return true;
+  }
+}

@@ -1,0 +1,83 @@
+/**
+What the operator records on the Secrets it writes, so that it can recognise its own Secrets, tell
+whether someone changed them, and know what is in them after a restart without asking Thalassa.
+*/
+import { createHash } from 'node:crypto';
+import { group } from '../api/v1alpha1/common.ts';
+
+export const fieldManager = 'thalassa-secrets-operator';
+
+/** On every Secret the operator writes; the Secret watch selects on it. */
+export const managedByLabel = 'app.kubernetes.io/managed-by';
+export const managedByValue = 'thalassa-secrets-operator';
+export const managedSecretSelector = `${managedByLabel}=${managedByValue}`;
+
+/** `<namespace>/<name>` of the ThalassaSecret that writes this Secret (also for Orphan and Merge, which have no ownerReference). */
+export const ownerAnnotation = `${group}/owner`;
+/** The synced secrets and versions, see formatSyncedVersions. */
+export const syncedVersionsAnnotation = `${group}/synced-versions`;
+/** sha256 of the data the operator wrote (its keys only): an edit shows as a mismatch. */
+export const dataHashAnnotation = `${group}/data-hash`;
+/** Hash of the spec parts that shape the data (keys, templates, decoding), to notice a changed shape without revealing. */
+export const shapeHashAnnotation = `${group}/shape-hash`;
+
+/**
+`<content hash>@<epoch ms>` while workloads still have to be restarted for a rotation: written with
+the new data, removed once every restart target carries the new hash. It survives an operator
+restart, and its time starts the window in which further rotations join the same restart.
+*/
+export const rolloutDueAnnotation = `${group}/rollout-due`;
+
+export interface RolloutDue {
+  readonly hash: string;
+  readonly since: number;
+}
+
+export function parseRolloutDue(value: string | undefined): RolloutDue | undefined {
+  const match = value === undefined ? null : /^([0-9a-f]+)@(\d+)$/.exec(value);
+  return match?.[1] && match[2] ? { hash: match[1], since: Number(match[2]) } : undefined;
+}
+
+export function formatRolloutDue(due: RolloutDue): string {
+  return `${due.hash}@${due.since}`;
+}
+
+export interface SyncedVersion {
+  readonly path: string;
+  readonly version: number;
+}
+
+/** `path=version` pairs sorted by path, separated by commas: short, stable, readable in kubectl. */
+export function formatSyncedVersions(versions: readonly SyncedVersion[]): string {
+  return [...versions]
+    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+    .map((v) => `${v.path}=${v.version}`)
+    .join(',');
+}
+
+export function parseSyncedVersions(value: string | undefined): SyncedVersion[] {
+  if (!value) return [];
+  const out: SyncedVersion[] = [];
+  for (const pair of value.split(',')) {
+    const at = pair.lastIndexOf('=');
+    const version = Number(pair.slice(at + 1));
+    if (at > 0 && Number.isInteger(version) && version > 0) out.push({ path: pair.slice(0, at), version });
+  }
+  return out;
+}
+
+/** A hash over keys and values in key order; Kubernetes returns data keys in any order. */
+export function hashData(data: ReadonlyMap<string, Buffer>): string {
+  const entries = [...data.entries()];
+  entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const hash = createHash('sha256');
+  for (const [key, value] of entries) {
+    hash.update(`${key.length}:${key}:${value.length}:`);
+    hash.update(value);
+  }
+  return hash.digest('hex').slice(0, 32);
+}
+
+export function hashJson(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value)).digest('hex').slice(0, 16);
+}

@@ -1,0 +1,107 @@
+/**
+Which version of which Thalassa secret a resource needs, decided with as few API calls as
+possible: pinned versions are taken as they are; "latest" comes from the version catalog (kept
+current by the poller), else from what the Secret already holds, and only for a brand-new source
+is the current version fetched with the value itself (one reveal, no metadata call).
+*/
+import type { ThalassaSecretSpec } from '../api/v1alpha1/thalassa-secret.ts';
+import { NotFoundError } from '../thalassa/index.ts';
+import { remoteFailure } from './remote-failure.ts';
+import type { ResolvedStore } from './store-resolver.ts';
+import { reasons, SyncError } from './sync-error.ts';
+import type { VersionCatalog } from './version-catalog.ts';
+
+export interface SourceTarget {
+  readonly path: string;
+  /** The version to put in the Secret; undefined: the current one, learnt from the reveal. */
+  readonly version: number | undefined;
+  readonly pinned: boolean;
+}
+
+export interface SourcePlan {
+  readonly data: readonly SourceTarget[];
+  readonly dataFrom: readonly (readonly SourceTarget[])[];
+}
+
+export interface PlanContext {
+  readonly store: ResolvedStore;
+  readonly catalog: VersionCatalog;
+  /** Versions the Secret holds now, by path. */
+  readonly recorded: ReadonlyMap<string, number>;
+  readonly signal?: AbortSignal | undefined;
+}
+
+export function allTargets(plan: SourcePlan): SourceTarget[] {
+  return [...plan.data, ...plan.dataFrom.flat()];
+}
+
+export async function planSources(spec: ThalassaSecretSpec, context: PlanContext): Promise<SourcePlan> {
+  const data = await Promise.all((spec.data ?? []).map(async (entry) => await targetFor(entry.path, entry.version, context)));
+  const dataFrom = await Promise.all(
+    (spec.dataFrom ?? []).map(async (entry) => {
+      if (entry.path !== undefined) return [await targetFor(entry.path, entry.version, context)];
+      const prefix = entry.pathPrefix ?? '/';
+      const members = await membersOf(prefix, context);
+      return await Promise.all(members.map(async (path) => await targetFor(path, undefined, context)));
+    }),
+  );
+  return { data, dataFrom };
+}
+
+async function targetFor(path: string, pinned: number | undefined, context: PlanContext): Promise<SourceTarget> {
+  if (pinned !== undefined) return { path, version: pinned, pinned: true };
+  const { catalog, store, recorded } = context;
+  const failure = catalog.failure(store.key, path);
+  if (failure) throw failure;
+  let known = catalog.current(store.key, path);
+  if (known === 'missing') {
+    // A list no longer shows it: confirm before acting, a deletion is not undone.
+    await confirmExists(path, context);
+    known = catalog.current(store.key, path);
+  }
+  const held = recorded.get(path);
+  if (known !== undefined && known !== 'missing') {
+    if (known.version === 0) {
+      throw new SyncError(reasons.VersionDestroyed, `${path} has no active version left in Thalassa; the Secret keeps what it has`);
+    }
+    if (held !== undefined && known.version < held) {
+      throw new SyncError(
+        reasons.VersionDestroyed,
+        `version ${held} of ${path} was destroyed; the current version is ${known.version}. The Secret keeps version ${held}; ` +
+          `pin version ${known.version} to use it`,
+      );
+    }
+    return { path, version: known.version, pinned: false };
+  }
+  return { path, version: held, pinned: false };
+}
+
+async function membersOf(prefix: string, context: PlanContext): Promise<string[]> {
+  const { catalog, store, recorded, signal } = context;
+  const failure = catalog.failure(store.key, prefix);
+  if (failure) throw failure;
+  const known = catalog.prefixMembers(store.key, prefix);
+  if (known) return [...known.paths];
+  const held = [...recorded.keys()].filter((path) => path.startsWith(prefix));
+  if (held.length > 0) return held.sort();
+  const listed = await store.client.list(prefix, { signal }).catch((error: unknown) => {
+    throw remoteFailure(error, store.description);
+  });
+  catalog.recordList(store.key, prefix, listed.map((s) => ({ path: s.path, currentVersion: s.currentVersion, updatedAt: s.updatedAt })), {
+    paths: [],
+    prefixes: [prefix],
+  });
+  return catalog.prefixMembers(store.key, prefix)?.paths.slice() ?? [];
+}
+
+/** Throws RemoteSecretNotFound when the secret is gone; records its current version otherwise. */
+export async function confirmExists(path: string, context: PlanContext): Promise<void> {
+  const { store, catalog, signal } = context;
+  try {
+    const metadata = await store.client.getMetadata(path, { signal });
+    catalog.setCurrent(store.key, path, metadata.currentVersion, metadata.updatedAt);
+  } catch (error) {
+    if (error instanceof NotFoundError) catalog.setMissing(store.key, path);
+    throw remoteFailure(error, store.description);
+  }
+}

@@ -1,0 +1,108 @@
+import { PatchStrategy, setHeaderOptions, type CustomObjectsApi } from '@kubernetes/client-node';
+import { group } from '../api/v1alpha1/common.ts';
+import type { AnySecretStore, SecretStoreStatus } from '../api/v1alpha1/secret-store.ts';
+import { isConflict, isNotFound, kubeCall } from '../kube/errors.ts';
+import { objectKey } from '../kube/informer.ts';
+import type { KubeObject } from '../kube/list-watch.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import { Controller } from '../runtime/controller.ts';
+import type { WorkQueue } from '../runtime/workqueue.ts';
+import { nextCondition, type ReadyState } from './status.ts';
+import { storeDescription, type StoreResolver } from './store-resolver.ts';
+import { SyncError } from './sync-error.ts';
+import { isDeepStrictEqual } from 'node:util';
+
+type StoreObject = AnySecretStore & KubeObject;
+
+export interface StoreControllerOptions {
+  readonly stores: { get(key: string): StoreObject | undefined; addHandlers(h: { onAdd?(o: StoreObject): void; onUpdate?(p: StoreObject, c: StoreObject): void }): void };
+  readonly clusterStores: { get(key: string): StoreObject | undefined; addHandlers(h: { onAdd?(o: StoreObject): void; onUpdate?(p: StoreObject, c: StoreObject): void }): void };
+  readonly resolver: StoreResolver;
+  readonly objects: CustomObjectsApi;
+  readonly queue: WorkQueue;
+  /** Credentials are not watched; a store is checked again this often. */
+  readonly recheckMs: number;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+}
+
+/**
+Keeps each store's Ready condition: its configuration is usable and its credentials are there.
+It makes no Thalassa call (a sync that fails says why on the ThalassaSecret), so a thousand stores
+cost the API nothing.
+*/
+export class StoreController {
+  readonly #options: StoreControllerOptions;
+  readonly #controller: Controller;
+
+  constructor(options: StoreControllerOptions) {
+    this.#options = options;
+    this.#controller = new Controller({
+      name: 'secretstore',
+      queue: options.queue,
+      concurrency: 2,
+      metrics: options.metrics,
+      logger: options.logger,
+      reconcile: async (key) => {
+        const [kind, name] = splitKey(key);
+        const store = kind === 'cluster' ? options.clusterStores.get(name) : options.stores.get(name);
+        if (!store) return undefined;
+        await this.#reconcile(store);
+        return { requeueAfterMs: options.recheckMs };
+      },
+    });
+  }
+
+  register(): void {
+    const add = (prefix: string) => (store: StoreObject) => this.#options.queue.add(`${prefix}:${objectKey(store)}`, 'high');
+    this.#options.stores.addHandlers({ onAdd: add('namespaced'), onUpdate: (p, c) => p.metadata.generation !== c.metadata.generation && add('namespaced')(c) });
+    this.#options.clusterStores.addHandlers({ onAdd: add('cluster'), onUpdate: (p, c) => p.metadata.generation !== c.metadata.generation && add('cluster')(c) });
+  }
+
+  start(): void {
+    this.#controller.start();
+  }
+
+  async stop(graceMs: number): Promise<void> {
+    await this.#controller.stop(graceMs);
+  }
+
+  async #reconcile(store: StoreObject): Promise<void> {
+    let state: ReadyState;
+    try {
+      await this.#options.resolver.clientFor(store);
+      const spec = store.spec;
+      state = {
+        status: 'True',
+        reason: 'Valid',
+        message: `${spec.apiURL ?? 'https://api.thalassa.cloud'}, region ${spec.region}, organisation ${spec.organisation}: configuration and credentials are usable`,
+      };
+    } catch (error) {
+      if (!(error instanceof SyncError)) throw error;
+      state = { status: 'False', reason: error.reason, message: error.message };
+    }
+    const generation = store.metadata.generation ?? 0;
+    const next: SecretStoreStatus = {
+      observedGeneration: generation,
+      conditions: [nextCondition(store.status?.conditions, 'Ready', state, generation, new Date())],
+    };
+    if (isDeepStrictEqual(JSON.parse(JSON.stringify(store.status ?? {})), JSON.parse(JSON.stringify(next)))) return;
+    const cluster = store.kind === 'ClusterThalassaSecretStore';
+    const common = { group, version: 'v1alpha1', name: store.metadata.name, body: { metadata: { resourceVersion: store.metadata.resourceVersion }, status: next } };
+    const options = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
+    await kubeCall(async (): Promise<unknown> =>
+      cluster
+        ? await this.#options.objects.patchClusterCustomObjectStatus({ ...common, plural: 'clusterthalassasecretstores' }, options)
+        : await this.#options.objects.patchNamespacedCustomObjectStatus({ ...common, plural: 'thalassasecretstores', namespace: store.metadata.namespace ?? '' }, options),
+    ).catch((error: unknown) => {
+      if (!isNotFound(error) && !isConflict(error)) throw error;
+    });
+    this.#options.logger.debug({ store: storeDescription(store), ready: state.status, reason: state.reason }, 'store checked');
+  }
+}
+
+function splitKey(key: string): [string, string] {
+  const at = key.indexOf(':');
+  return [key.slice(0, at), key.slice(at + 1)];
+}

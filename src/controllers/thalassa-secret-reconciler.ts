@@ -1,0 +1,488 @@
+import { PatchStrategy, setHeaderOptions, type CoreV1Api, type CustomObjectsApi, type V1Secret } from '@kubernetes/client-node';
+import { group } from '../api/v1alpha1/common.ts';
+import type { ThalassaSecret, ThalassaSecretStatus } from '../api/v1alpha1/thalassa-secret.ts';
+import { isConflict, isNotFound, kubeCall, toKubeApiError } from '../kube/errors.ts';
+import type { EventRecorder } from '../kube/event-recorder.ts';
+import type { KubeObject } from '../kube/list-watch.ts';
+import type { Logger } from '../observability/logger.ts';
+import type { Metrics } from '../observability/metrics.ts';
+import type { RevealedSecret } from '../thalassa/client.ts';
+import { NotFoundError } from '../thalassa/index.ts';
+import { remoteFailure } from './remote-failure.ts';
+import type { RolloutRestarter } from './rollout-restarter.ts';
+import { buildSecretData, type ResolvedValues } from './secret-data.ts';
+import {
+  dataHashAnnotation,
+  fieldManager,
+  formatSyncedVersions,
+  hashData,
+  hashJson,
+  managedByLabel,
+  formatRolloutDue,
+  parseRolloutDue,
+  parseSyncedVersions,
+  rolloutDueAnnotation,
+  shapeHashAnnotation,
+  type RolloutDue,
+  syncedVersionsAnnotation,
+  type SyncedVersion,
+} from './secret-metadata.ts';
+import { allTargets, confirmExists, planSources, type PlanContext, type SourcePlan, type SourceTarget } from './source-plan.ts';
+import { nextCondition, statusChanged, versionsSummary, type ReadyState } from './status.ts';
+import type { ResolvedStore, StoreResolver } from './store-resolver.ts';
+import { reasons, SyncError } from './sync-error.ts';
+import {
+  dataOf,
+  desiredSecret,
+  keysTakenOver,
+  managedKeys,
+  ownershipOf,
+  targetSettings,
+  type TargetSettings,
+} from './target-secret.ts';
+import type { ValueCache } from './value-cache.ts';
+import type { VersionCatalog } from './version-catalog.ts';
+
+export interface ReconcilerDependencies {
+  readonly core: CoreV1Api;
+  readonly objects: CustomObjectsApi;
+  readonly stores: StoreResolver;
+  readonly catalog: VersionCatalog;
+  readonly values: ValueCache;
+  readonly events: EventRecorder;
+  readonly restarter: RolloutRestarter;
+  /** The metadata-only cache of managed Secrets. */
+  readonly secretMetadata: (namespace: string, name: string) => KubeObject | undefined;
+  /** How long after a rotation the workloads are restarted; rotations meanwhile join the same restart. */
+  readonly restartCoalesceMs: number;
+  readonly metrics: Metrics;
+  readonly logger: Logger;
+  readonly now?: () => Date;
+}
+
+/** What the Secret is now: the full object, or only metadata when its data is known to be ours. */
+interface TargetView {
+  readonly secret: V1Secret | undefined;
+  /** The Secret's data is exactly what this operator last wrote (same resourceVersion). */
+  readonly dataTrusted: boolean;
+}
+
+interface SyncResult {
+  readonly state: ReadyState;
+  readonly synced: readonly SyncedVersion[];
+  readonly wroteAt: Date | undefined;
+  /** Come back then: a restart is waiting for its coalescing window to close. */
+  readonly requeueAfterMs?: number | undefined;
+}
+
+export interface ReconcileOutcome {
+  readonly requeueAfterMs?: number | undefined;
+}
+
+const apiVersion = `${group}/v1alpha1`;
+
+/**
+Brings one ThalassaSecret's Secret in line with Thalassa: resolves the store, decides the versions,
+reveals only values it does not already have, writes the Secret only when it differs, and writes
+status only when it changed. Failures become the Ready condition's reason and a retry; they never
+delete or blank a Secret (the only deletion is deletionPolicy Delete, on a confirmed 404).
+*/
+export class ThalassaSecretReconciler {
+  readonly #deps: ReconcilerDependencies;
+  /** resourceVersion of each Secret as this operator last wrote or verified it, to skip reading it again. */
+  readonly #verified = new Map<string, string>();
+  readonly #now: () => Date;
+
+  constructor(deps: ReconcilerDependencies) {
+    this.#deps = deps;
+    this.#now = deps.now ?? (() => new Date());
+  }
+
+  /** Forgets what is known of a resource's Secret, e.g. when the resource is gone. */
+  forget(namespace: string, secretName: string): void {
+    this.#verified.delete(`${namespace}/${secretName}`);
+  }
+
+  async reconcile(resource: ThalassaSecret, signal?: AbortSignal): Promise<ReconcileOutcome> {
+    const settings = targetSettings(resource);
+    try {
+      const result = await this.#sync(resource, settings, signal);
+      await this.#writeStatus(resource, settings, result.state, result.synced, result.wroteAt);
+      return { requeueAfterMs: result.requeueAfterMs };
+    } catch (error) {
+      const failure = this.#asFailure(error);
+      if (signal?.aborted) throw failure;
+      await this.#writeStatus(resource, settings, { status: 'False', reason: failure.reason, message: failure.message }, undefined, undefined);
+      this.#deps.events.record(resource, 'Warning', failure.reason, failure.message);
+      throw failure;
+    }
+  }
+
+  #asFailure(error: unknown): SyncError {
+    if (error instanceof SyncError) return error;
+    const kubeError = toKubeApiError(error);
+    if (kubeError) return new SyncError(reasons.WriteFailed, `Kubernetes API: ${kubeError.message}`);
+    if (error instanceof Error && error.name === 'AbortError') return new SyncError(reasons.WriteFailed, 'interrupted by shutdown');
+    throw error;
+  }
+
+  async #sync(resource: ThalassaSecret, settings: TargetSettings, signal: AbortSignal | undefined): Promise<SyncResult> {
+    const store = await this.#deps.stores.resolveFor(resource);
+    const view = await this.#readTarget(settings);
+    const ownership = view.secret ? ownershipOf(view.secret, resource) : undefined;
+    if (ownership?.kind === 'other-thalassa-secret') {
+      throw new SyncError(reasons.SecretOwnedByAnother, `Secret ${settings.name} is written by ThalassaSecret ${ownership.owner}`);
+    }
+    if (ownership?.kind === 'foreign' && settings.creationPolicy !== 'Merge') {
+      const by = ownership.controller ? ` (controlled by ${ownership.controller})` : '';
+      throw new SyncError(
+        reasons.SecretExists,
+        `Secret ${settings.name} already exists and was not created by this ThalassaSecret${by}; it is left alone. ` +
+          'Set target.creationPolicy: Merge to write the synced keys into it',
+      );
+    }
+    if (!view.secret && settings.creationPolicy === 'Merge') {
+      throw new SyncError(reasons.SecretMissing, `Secret ${settings.name} does not exist; creationPolicy Merge only writes into an existing Secret`);
+    }
+    const ours = ownership?.kind === 'ours' ? view.secret : undefined;
+    const recorded = ours
+      ? parseSyncedVersions(ours.metadata?.annotations?.[syncedVersionsAnnotation])
+      : (resource.status?.syncedVersions ?? []);
+    const context: PlanContext = { store, catalog: this.#deps.catalog, recorded: new Map(recorded.map((v) => [v.path, v.version])), signal };
+
+    let plan: SourcePlan;
+    try {
+      plan = await planSources(resource.spec, context);
+    } catch (error) {
+      return await this.#onRemoteGone(resource, settings, ours, error);
+    }
+    const shapeHash = hashJson({ data: resource.spec.data?.map(({ version: _v, ...rest }) => rest), dataFrom: resource.spec.dataFrom, template: resource.spec.target?.template });
+    const targets = allTargets(plan);
+    const pendingRollout = ours ? parseRolloutDue(ours.metadata?.annotations?.[rolloutDueAnnotation]) : undefined;
+    if (ours && this.#isCurrent(ours, view.dataTrusted, settings, resource, targets, recorded, shapeHash)) {
+      const requeueAfterMs = pendingRollout ? await this.#restartWhenDue(resource, settings, pendingRollout) : undefined;
+      return { state: syncedState(settings, recorded), synced: recorded, wroteAt: undefined, requeueAfterMs };
+    }
+
+    let resolved: { values: ResolvedValues; synced: SyncedVersion[] };
+    try {
+      resolved = await this.#resolveValues(plan, context);
+    } catch (error) {
+      return await this.#onRemoteGone(resource, settings, ours, error);
+    }
+    const data = buildSecretData(resource.spec, resolved.values);
+    const synced = dedupeVersions(resolved.synced);
+    const dataHash = hashData(data);
+    const previousHash = ours?.metadata?.annotations?.[dataHashAnnotation];
+    const versionsChanged = formatSyncedVersions(synced) !== formatSyncedVersions(recorded);
+    // A rotation is new content in a Secret that already had content: never the first sync.
+    const rotated = previousHash !== undefined && previousHash !== dataHash && versionsChanged;
+    const rollout =
+      (rotated || pendingRollout) && (resource.spec.rolloutRestartTargets?.length ?? 0) > 0
+        ? { hash: hashJson(formatSyncedVersions(synced)), since: pendingRollout?.since ?? this.#now().getTime() }
+        : undefined;
+    const desired = desiredSecret({
+      resource,
+      settings,
+      data,
+      syncedVersions: formatSyncedVersions(synced),
+      dataHash,
+      shapeHash,
+      rolloutDue: rollout ? formatRolloutDue(rollout) : undefined,
+    });
+    await this.#write(settings, view.secret, ours, desired);
+    const kind = !ours ? 'create' : previousHash === dataHash ? 'metadata' : versionsChanged ? 'update' : 'repair';
+    this.#deps.metrics.secretWrites.inc({ kind });
+    this.#recordWriteEvent(resource, settings, kind, synced);
+    if (rotated) this.#recordRotation(store, synced, recorded);
+    const requeueAfterMs = rollout ? await this.#restartWhenDue(resource, settings, rollout) : undefined;
+    return { state: syncedState(settings, synced), synced, wroteAt: this.#now(), requeueAfterMs };
+  }
+
+  /**
+  Restarts the workloads once the coalescing window of a rotation has passed, then removes the
+  marker; before that, says when to come back.
+  */
+  async #restartWhenDue(resource: ThalassaSecret, settings: TargetSettings, due: RolloutDue): Promise<number | undefined> {
+    const wait = due.since + this.#deps.restartCoalesceMs - this.#now().getTime();
+    if (wait > 0) return wait;
+    const result = await this.#deps.restarter.restart(resource, due.hash);
+    if (result.failed.length > 0) {
+      // A missing or unpatchable workload is reported by event; the marker stays and is tried again.
+      return 60_000;
+    }
+    const written = await kubeCall(async () =>
+      await this.#deps.core.patchNamespacedSecret(
+        { name: settings.name, namespace: settings.namespace, body: { metadata: { annotations: { [rolloutDueAnnotation]: null } } }, fieldManager },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      ),
+    );
+    if (written.metadata?.resourceVersion) this.#verified.set(`${settings.namespace}/${settings.name}`, written.metadata.resourceVersion);
+    return undefined;
+  }
+
+  /**
+  The Secret holds what the spec asks for: the versions, the shape, its metadata, and its data
+  unchanged since written (by resourceVersion, or by hash of the keys we own).
+  */
+  #isCurrent(
+    secret: V1Secret,
+    dataTrusted: boolean,
+    settings: TargetSettings,
+    resource: ThalassaSecret,
+    targets: readonly SourceTarget[],
+    recorded: readonly SyncedVersion[],
+    shapeHash: string,
+  ): boolean {
+    if (targets.some((t) => t.version === undefined)) return false;
+    const wanted = formatSyncedVersions(targets.map((t) => ({ path: t.path, version: t.version ?? 0 })).filter(uniquePath()));
+    if (wanted !== formatSyncedVersions(recorded)) return false;
+    const annotations = secret.metadata?.annotations ?? {};
+    if (annotations[shapeHashAnnotation] !== shapeHash) return false;
+    if (!metadataMatches(secret, settings, resource)) return false;
+    if (dataTrusted) return true;
+    const owned = managedKeys(secret).data;
+    if (keysTakenOver(secret, owned).length > 0) return false;
+    return hashData(dataOf(secret, owned)) === annotations[dataHashAnnotation];
+  }
+
+  async #resolveValues(plan: SourcePlan, context: PlanContext): Promise<{ values: ResolvedValues; synced: SyncedVersion[] }> {
+    const inFlight = new Map<string, Promise<RevealedSecret>>();
+    const reveal = async (target: SourceTarget): Promise<RevealedSecret> => {
+      const key = `${target.path}\u0000${target.version ?? 'current'}`;
+      let pending = inFlight.get(key);
+      if (!pending) {
+        pending = this.#valueOf(target, context);
+        inFlight.set(key, pending);
+      }
+      return await pending;
+    };
+    const data = await Promise.all(plan.data.map(reveal));
+    const dataFrom = await Promise.all(plan.dataFrom.map(async (targets) => await Promise.all(targets.map(reveal))));
+    const synced = [...data, ...dataFrom.flat()].map((secret) => ({ path: secret.path, version: secret.version }));
+    return { values: { data, dataFrom }, synced };
+  }
+
+  /** A value from the cache, or revealed (and cached); a missing version is told from a missing secret. */
+  async #valueOf(target: SourceTarget, context: PlanContext): Promise<RevealedSecret> {
+    const { store, catalog, signal } = context;
+    const values = this.#deps.values;
+    if (target.version !== undefined) {
+      const cached = values.get(store.key, target.path, target.version);
+      if (cached) return cached;
+    }
+    try {
+      const revealed = await store.client.reveal(target.path, { version: target.version, signal });
+      values.set(store.key, revealed);
+      if (target.version === undefined) catalog.setCurrent(store.key, target.path, revealed.version);
+      return revealed;
+    } catch (error) {
+      if (error instanceof NotFoundError && target.version !== undefined) {
+        await confirmExists(target.path, context);
+        throw new SyncError(reasons.VersionNotFound, `version ${target.version} of ${target.path} does not exist (store ${store.description})`);
+      }
+      if (error instanceof NotFoundError) catalog.setMissing(store.key, target.path);
+      throw remoteFailure(error, store.description);
+    }
+  }
+
+  /**
+  A remote secret is gone (confirmed 404). Retain keeps the Secret as it is; Delete deletes it when
+  every secret it reads is gone (so one missing source never empties a Secret of many).
+  */
+  async #onRemoteGone(resource: ThalassaSecret, settings: TargetSettings, ours: V1Secret | undefined, error: unknown): Promise<never> {
+    const failure = this.#asFailure(error);
+    if (failure.reason !== reasons.RemoteSecretNotFound || settings.deletionPolicy !== 'Delete' || !ours) throw failure;
+    if (settings.creationPolicy !== 'Owner') throw failure;
+    const store = await this.#deps.stores.resolveFor(resource);
+    const paths = [...(resource.spec.data ?? []).map((d) => d.path), ...(resource.spec.dataFrom ?? []).flatMap((d) => (d.path ? [d.path] : []))];
+    const prefixes = (resource.spec.dataFrom ?? []).flatMap((d) => (d.pathPrefix ? [d.pathPrefix] : []));
+    for (const path of paths) {
+      const known = this.#deps.catalog.current(store.key, path);
+      if (known !== 'missing') throw failure;
+    }
+    for (const prefix of prefixes) {
+      if ((this.#deps.catalog.prefixMembers(store.key, prefix)?.paths.length ?? 1) > 0) throw failure;
+    }
+    await kubeCall(async () =>
+      await this.#deps.core.deleteNamespacedSecret({
+        name: settings.name,
+        namespace: settings.namespace,
+        body: { preconditions: { uid: ours.metadata?.uid ?? '' } },
+      }),
+    ).catch((deleteError: unknown) => {
+      if (!isNotFound(deleteError)) throw deleteError;
+    });
+    this.forget(settings.namespace, settings.name);
+    this.#deps.metrics.secretWrites.inc({ kind: 'delete' });
+    this.#deps.events.record(resource, 'Normal', 'Deleted', `deleted Secret ${settings.name}: the secrets it held are gone from Thalassa (deletionPolicy Delete)`);
+    throw new SyncError(reasons.RemoteSecretNotFound, `${failure.message}; Secret ${settings.name} was deleted (deletionPolicy Delete)`);
+  }
+
+  async #readTarget(settings: TargetSettings): Promise<TargetView> {
+    const key = `${settings.namespace}/${settings.name}`;
+    const metadata = this.#deps.secretMetadata(settings.namespace, settings.name);
+    const verified = this.#verified.get(key);
+    if (metadata && verified !== undefined && metadata.metadata.resourceVersion === verified) {
+      // A metadata-only view (no data, no type): enough, since the data is known to be what we wrote.
+      return { secret: metadata as unknown as V1Secret, dataTrusted: true };
+    }
+    const secret = await kubeCall(async () => await this.#deps.core.readNamespacedSecret({ name: settings.name, namespace: settings.namespace })).catch(
+      (error: unknown) => {
+        if (isNotFound(error)) return undefined;
+        throw error;
+      },
+    );
+    return { secret, dataTrusted: false };
+  }
+
+  /** Creates, or applies over, the Secret. */
+  async #write(settings: TargetSettings, existing: V1Secret | undefined, ours: V1Secret | undefined, desired: V1Secret): Promise<void> {
+    const core = this.#deps.core;
+    const key = `${settings.namespace}/${settings.name}`;
+    let written: V1Secret;
+    if (!existing || (ours && settings.creationPolicy !== 'Merge' && (ours.type ?? 'Opaque') !== desired.type)) {
+      if (existing) {
+        // The type of a Secret cannot change: replace it, as `kubectl replace --force` would.
+        await kubeCall(async () =>
+          await core.deleteNamespacedSecret({ name: settings.name, namespace: settings.namespace, body: { preconditions: { uid: existing.metadata?.uid ?? '' } } }),
+        );
+      }
+      written = await kubeCall(async () => await core.createNamespacedSecret({ namespace: settings.namespace, body: desired, fieldManager })).catch(
+        (error: unknown) => {
+          if (isConflict(error) || toKubeApiError(error)?.code === 409) {
+            throw new SyncError(reasons.WriteFailed, `Secret ${settings.name} appeared while it was being created; retrying`, { retryAfterMs: 1000 });
+          }
+          throw error;
+        },
+      );
+    } else {
+      written = await kubeCall(async () =>
+        await core.patchNamespacedSecret(
+          { name: settings.name, namespace: settings.namespace, body: desired, fieldManager, force: true },
+          setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
+        ),
+      );
+      written = await this.#removeDropped(settings, existing, desired, written);
+    }
+    if (written.metadata?.resourceVersion) this.#verified.set(key, written.metadata.resourceVersion);
+  }
+
+  /**
+  Keys this operator wrote earlier (by create or apply) that the spec no longer produces. Apply
+  cannot remove what a create wrote, so they are removed explicitly, never a key of someone else.
+  */
+  async #removeDropped(settings: TargetSettings, existing: V1Secret, desired: V1Secret, written: V1Secret): Promise<V1Secret> {
+    const owned = managedKeys(existing);
+    const drop = <T>(keys: ReadonlySet<string>, wanted: Record<string, T> | undefined) =>
+      Object.fromEntries([...keys].filter((k) => !(k in (wanted ?? {}))).map((k) => [k, null]));
+    const data = drop(owned.data, desired.data);
+    const labels = drop(owned.labels, desired.metadata?.labels);
+    const annotations = drop(owned.annotations, desired.metadata?.annotations);
+    if (Object.keys(data).length + Object.keys(labels).length + Object.keys(annotations).length === 0) return written;
+    return await kubeCall(async () =>
+      await this.#deps.core.patchNamespacedSecret(
+        {
+          name: settings.name,
+          namespace: settings.namespace,
+          body: { metadata: { resourceVersion: written.metadata?.resourceVersion, labels, annotations }, data },
+          fieldManager,
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      ),
+    );
+  }
+
+  #recordWriteEvent(resource: ThalassaSecret, settings: TargetSettings, kind: string, synced: readonly SyncedVersion[]): void {
+    const versions = versionsSummary(synced);
+    const messages: Record<string, [string, string]> = {
+      create: ['Created', `created Secret ${settings.name} (versions ${versions})`],
+      update: ['Updated', `updated Secret ${settings.name} to versions ${versions}`],
+      repair: ['Repaired', `restored Secret ${settings.name}, which was changed outside the operator (versions ${versions})`],
+      metadata: ['Updated', `updated the labels, annotations or owner of Secret ${settings.name}`],
+    };
+    const [reason, message] = messages[kind] ?? ['Updated', `wrote Secret ${settings.name}`];
+    this.#deps.events.record(resource, 'Normal', reason, message);
+  }
+
+  #recordRotation(store: ResolvedStore, synced: readonly SyncedVersion[], recorded: readonly SyncedVersion[]): void {
+    const before = new Map(recorded.map((v) => [v.path, v.version]));
+    for (const version of synced) {
+      if (before.get(version.path) === version.version) continue;
+      this.#deps.metrics.rotations.inc();
+      const known = this.#deps.catalog.current(store.key, version.path);
+      if (known !== undefined && known !== 'missing' && known.updatedAt !== undefined && known.version === version.version) {
+        this.#deps.metrics.rotationLag.observe(Math.max(0, this.#now().getTime() - known.updatedAt) / 1000);
+      }
+    }
+  }
+
+  async #writeStatus(
+    resource: ThalassaSecret,
+    settings: TargetSettings,
+    state: ReadyState,
+    synced: readonly SyncedVersion[] | undefined,
+    wroteAt: Date | undefined,
+  ): Promise<void> {
+    const current = resource.status;
+    const generation = resource.metadata.generation ?? 0;
+    const now = this.#now();
+    const syncedVersions = synced ? [...synced] : current?.syncedVersions;
+    const next: ThalassaSecretStatus = {
+      observedGeneration: generation,
+      conditions: [nextCondition(current?.conditions, 'Ready', state, generation, now)],
+      ...(syncedVersions && syncedVersions.length > 0 ? { syncedVersions, versionsSummary: versionsSummary(syncedVersions) } : {}),
+      secretName: settings.name,
+      ...(wroteAt ? { lastSyncTime: wroteAt.toISOString().replace(/\.\d{3}Z$/, 'Z') } : current?.lastSyncTime ? { lastSyncTime: current.lastSyncTime } : {}),
+    };
+    if (!statusChanged(current, next)) return;
+    await kubeCall(async (): Promise<unknown> =>
+      await this.#deps.objects.patchNamespacedCustomObjectStatus(
+        {
+          group,
+          version: 'v1alpha1',
+          plural: 'thalassasecrets',
+          namespace: settings.namespace,
+          name: resource.metadata.name,
+          // The whole status is ours; the resourceVersion keeps a stale view from overwriting a newer one.
+          body: { metadata: { resourceVersion: resource.metadata.resourceVersion }, status: next },
+        },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      ),
+    ).catch((error: unknown) => {
+      // Deleted meanwhile, or changed meanwhile (a newer event is queued): nothing to write now.
+      if (isNotFound(error) || isConflict(error)) return;
+      throw error;
+    });
+  }
+}
+
+function syncedState(settings: TargetSettings, synced: readonly SyncedVersion[]): ReadyState {
+  return {
+    status: 'True',
+    reason: 'Synced',
+    message: `Secret ${settings.name} holds ${synced.length === 1 ? 'version' : 'versions'} ${versionsSummary(synced)}`,
+  };
+}
+
+function uniquePath(): (v: SyncedVersion) => boolean {
+  const seen = new Set<string>();
+  return (v) => (seen.has(v.path) ? false : (seen.add(v.path), true));
+}
+
+function dedupeVersions(versions: readonly SyncedVersion[]): SyncedVersion[] {
+  return versions.filter(uniquePath());
+}
+
+function metadataMatches(secret: V1Secret, settings: TargetSettings, resource: ThalassaSecret): boolean {
+  const labels = secret.metadata?.labels ?? {};
+  const annotations = secret.metadata?.annotations ?? {};
+  if (labels[managedByLabel] === undefined) return false;
+  if (settings.creationPolicy === 'Merge') return true;
+  if ((secret.type ?? 'Opaque') !== settings.type && secret.type !== undefined) return false;
+  if (Object.entries(settings.labels).some(([k, v]) => labels[k] !== v)) return false;
+  if (Object.entries(settings.annotations).some(([k, v]) => annotations[k] !== v)) return false;
+  const controller = secret.metadata?.ownerReferences?.find((ref) => ref.controller && ref.kind === 'ThalassaSecret');
+  const ownedByUs = controller?.uid === resource.metadata.uid && controller?.apiVersion === apiVersion;
+  return settings.creationPolicy === 'Owner' ? ownedByUs : controller === undefined;
+}

@@ -1,0 +1,209 @@
+/**
+The operator's moving parts wired together: informers, the two controllers, the version poller,
+and what they share (store clients, version catalog, value cache). It has no process concerns:
+main.ts adds configuration, leader election, health and metrics endpoints and signals. Tests
+start it in-process.
+*/
+import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { group } from './api/v1alpha1/common.ts';
+import type { ClusterThalassaSecretStore, ThalassaSecretStore } from './api/v1alpha1/secret-store.ts';
+import type { StoreRef, ThalassaSecret } from './api/v1alpha1/thalassa-secret.ts';
+import { RolloutRestarter } from './controllers/rollout-restarter.ts';
+import { managedSecretSelector } from './controllers/secret-metadata.ts';
+import { StoreController } from './controllers/store-controller.ts';
+import { StoreResolver, type OperatorIdentity } from './controllers/store-resolver.ts';
+import { ThalassaSecretController } from './controllers/thalassa-secret-controller.ts';
+import { ThalassaSecretReconciler } from './controllers/thalassa-secret-reconciler.ts';
+import { ValueCache } from './controllers/value-cache.ts';
+import { VersionCatalog } from './controllers/version-catalog.ts';
+import { VersionPoller } from './controllers/version-poller.ts';
+import { EventRecorder } from './kube/event-recorder.ts';
+import { Informer } from './kube/informer.ts';
+import type { KubeObject } from './kube/list-watch.ts';
+import { ScopedInformer } from './kube/scoped-informer.ts';
+import type { Logger } from './observability/logger.ts';
+import type { Metrics } from './observability/metrics.ts';
+import { RateLimiter } from './runtime/rate-limiter.ts';
+import { WorkQueue } from './runtime/workqueue.ts';
+
+export interface OperatorOptions {
+  readonly kubeConfig: KubeConfig;
+  /** Watch every namespace, or only these. */
+  readonly namespaces: 'all' | readonly string[];
+  /** Reconciles at once. */
+  readonly concurrency: number;
+  readonly defaultStore: { readonly kind: StoreRef['kind']; readonly name: string };
+  readonly operatorIdentity: OperatorIdentity;
+  readonly thalassa: {
+    readonly timeoutMs: number;
+    readonly defaultRateLimit: { readonly requestsPerSecond: number; readonly burst: number };
+  };
+  readonly queue: { readonly baseDelayMs: number; readonly maxDelayMs: number; readonly overallPerSecond: number; readonly overallBurst: number };
+  readonly valueCacheBytes: number;
+  readonly restartCoalesceMs: number;
+  readonly storeRecheckMs: number;
+  readonly defaultRefreshIntervalMs: number;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+}
+
+export const defaultOperatorSettings = {
+  namespaces: 'all',
+  concurrency: 8,
+  defaultStore: { kind: 'ClusterThalassaSecretStore', name: 'default' },
+  thalassa: { timeoutMs: 10_000, defaultRateLimit: { requestsPerSecond: 50, burst: 100 } },
+  queue: { baseDelayMs: 1000, maxDelayMs: 300_000, overallPerSecond: 50, overallBurst: 500 },
+  valueCacheBytes: 64 * 1024 * 1024,
+  restartCoalesceMs: 10_000,
+  storeRecheckMs: 300_000,
+  defaultRefreshIntervalMs: 300_000,
+} as const satisfies Partial<OperatorOptions>;
+
+export class Operator {
+  readonly #informers: { stop(): Promise<void>; start(): void }[];
+  readonly #resources: ScopedInformer<ThalassaSecret & KubeObject>;
+  readonly #managedSecrets: ScopedInformer<KubeObject>;
+  readonly #stores: ScopedInformer<ThalassaSecretStore & KubeObject>;
+  readonly #clusterStores: Informer<ClusterThalassaSecretStore & KubeObject>;
+  readonly #secretController: ThalassaSecretController;
+  readonly #storeController: StoreController;
+  readonly #poller: VersionPoller;
+  readonly #resolver: StoreResolver;
+  readonly queue: WorkQueue;
+  #started = false;
+
+  constructor(options: OperatorOptions) {
+    const { kubeConfig: kc, logger, metrics, namespaces } = options;
+    const core = kc.makeApiClient(CoreV1Api);
+    const objects = kc.makeApiClient(CustomObjectsApi);
+    const onRestart = (resource: string) => (reason: string) => metrics.watchRestarts.inc({ resource, reason });
+    const crdPath = `/apis/${group}/v1alpha1`;
+    this.#resources = new ScopedInformer({ name: 'thalassasecrets', kc, apiPath: crdPath, plural: 'thalassasecrets', namespaces, logger, onRestart: onRestart('thalassasecrets') });
+    this.#stores = new ScopedInformer({ name: 'thalassasecretstores', kc, apiPath: crdPath, plural: 'thalassasecretstores', namespaces, logger, onRestart: onRestart('thalassasecretstores') });
+    this.#clusterStores = new Informer({ name: 'clusterthalassasecretstores', kc, path: `${crdPath}/clusterthalassasecretstores`, logger, onRestart: onRestart('clusterthalassasecretstores') });
+    // Only the Secrets this operator manages, and only their metadata: never a cache of all Secrets.
+    this.#managedSecrets = new ScopedInformer({
+      name: 'secrets',
+      kc,
+      apiPath: '/api/v1',
+      plural: 'secrets',
+      namespaces,
+      labelSelector: managedSecretSelector,
+      metadataOnly: true,
+      logger,
+      onRestart: onRestart('secrets'),
+    });
+    this.#informers = [this.#resources, this.#stores, this.#clusterStores, this.#managedSecrets];
+
+    const catalog = new VersionCatalog();
+    const values = new ValueCache(options.valueCacheBytes);
+    const events = new EventRecorder(core, 'thalassa-secrets-operator', logger);
+    this.#resolver = new StoreResolver({
+      core,
+      stores: this.#stores,
+      clusterStores: this.#clusterStores,
+      defaultStore: options.defaultStore,
+      operatorIdentity: options.operatorIdentity,
+      clientDefaults: {
+        timeoutMs: options.thalassa.timeoutMs,
+        logger: logger.child({ component: 'thalassa-client' }),
+        onResponse: (operation, status, durationMs) => metrics.recordThalassaRequest(operation, status, durationMs),
+      },
+      defaultRateLimit: options.thalassa.defaultRateLimit,
+      logger,
+    });
+    const reconciler = new ThalassaSecretReconciler({
+      core,
+      objects,
+      stores: this.#resolver,
+      catalog,
+      values,
+      events,
+      restarter: new RolloutRestarter(kc, events, metrics, logger),
+      secretMetadata: (namespace, name) => this.#managedSecrets.get(`${namespace}/${name}`),
+      restartCoalesceMs: options.restartCoalesceMs,
+      metrics,
+      logger,
+    });
+    this.queue = new WorkQueue({
+      rateLimiter: new RateLimiter(options.queue),
+      observer: {
+        added: (priority) => metrics.workqueueAdds.inc({ name: 'thalassasecret', priority }),
+        retried: () => metrics.workqueueRetries.inc({ name: 'thalassasecret' }),
+        waited: (ms, priority) => metrics.workqueueQueueDuration.observe({ name: 'thalassasecret', priority }, ms / 1000),
+        worked: (ms) => metrics.workqueueWorkDuration.observe({ name: 'thalassasecret' }, ms / 1000),
+      },
+    });
+    this.#poller = new VersionPoller({
+      resources: this.#resources,
+      resolver: this.#resolver,
+      catalog,
+      queue: this.queue,
+      defaultIntervalMs: options.defaultRefreshIntervalMs,
+      metrics,
+      logger,
+    });
+    this.#secretController = new ThalassaSecretController({
+      resources: this.#resources,
+      managedSecrets: this.#managedSecrets,
+      stores: this.#stores,
+      clusterStores: this.#clusterStores,
+      queue: this.queue,
+      reconciler,
+      concurrency: options.concurrency,
+      onResourceChanged: (resource, key) => this.#poller.track(key, resource),
+      onForceSync: (key) => void this.#poller.pollNow(key),
+      metrics,
+      logger,
+    });
+    this.#storeController = new StoreController({
+      stores: this.#stores,
+      clusterStores: this.#clusterStores,
+      resolver: this.#resolver,
+      objects,
+      queue: new WorkQueue({ rateLimiter: new RateLimiter(options.queue) }),
+      recheckMs: options.storeRecheckMs,
+      metrics,
+      logger,
+    });
+    this.#secretController.register();
+    this.#storeController.register();
+  }
+
+  /** Resolves when every informer has listed once: the caches are real. */
+  get synced(): Promise<void> {
+    return Promise.all([this.#resources.synced, this.#stores.synced, this.#clusterStores.synced, this.#managedSecrets.synced]).then(() => undefined);
+  }
+
+  get hasSynced(): boolean {
+    return this.#resources.hasSynced && this.#stores.hasSynced && this.#clusterStores.hasSynced && this.#managedSecrets.hasSynced;
+  }
+
+  /** The ThalassaSecrets in the cache, for the managed-resources gauge. */
+  resources(): readonly ThalassaSecret[] {
+    return this.#resources.list();
+  }
+
+  start(): void {
+    if (this.#started) return;
+    this.#started = true;
+    // Stores and Secrets first, so that the first reconciles find them in the caches.
+    for (const informer of [this.#stores, this.#clusterStores, this.#managedSecrets]) informer.start();
+    void Promise.all([this.#stores.synced, this.#clusterStores.synced, this.#managedSecrets.synced]).then(() => {
+      this.#resources.start();
+      this.#secretController.start();
+      this.#storeController.start();
+      void this.#resources.synced.then(() => {
+        this.#poller.start();
+      });
+    });
+  }
+
+  /** Stops taking work, gives in-flight reconciles `graceMs` to end, then stops watching. */
+  async stop(graceMs = 10_000): Promise<void> {
+    await this.#poller.stop();
+    await Promise.all([this.#secretController.stop(graceMs), this.#storeController.stop(graceMs)]);
+    await Promise.all(this.#informers.map(async (informer) => await informer.stop()));
+    await this.#resolver.close();
+  }
+}

@@ -1,0 +1,102 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createNamespace, deleteNamespace, uniqueName } from '../support/kube.ts';
+import { group, OperatorHarness, operatorToken, organisation, region } from '../support/operator-harness.ts';
+
+describe('store scoping', () => {
+  let h: OperatorHarness;
+  let other: string;
+  const clusterStores: string[] = [];
+
+  async function createClusterStore(conditions?: unknown[]): Promise<string> {
+    const name = uniqueName('cluster-store');
+    clusterStores.push(name);
+    await h.objects.createClusterCustomObject({
+      group,
+      version: 'v1alpha1',
+      plural: 'clusterthalassasecretstores',
+      body: {
+        apiVersion: `${group}/v1alpha1`,
+        kind: 'ClusterThalassaSecretStore',
+        metadata: { name },
+        spec: {
+          apiURL: h.emulator.url,
+          region,
+          organisation,
+          auth: { personalAccessToken: { secretRef: { name: 'thalassa-token', key: 'token', namespace: h.namespace } } },
+          ...(conditions ? { conditions } : {}),
+        },
+      },
+    });
+    return name;
+  }
+
+  beforeAll(async () => {
+    h = await OperatorHarness.start({ namespaceLabels: { team: 'payments' } });
+    // A second namespace with its own store: the harness's resources must not reach it.
+    other = await createNamespace(h.kc, 'other');
+    await h.core.createNamespacedSecret({ namespace: other, body: { metadata: { name: 'thalassa-token' }, stringData: { token: operatorToken } } });
+    h.putSecret('/scoping/value', 'scoped');
+  });
+
+  afterAll(async () => {
+    for (const name of clusterStores) {
+      await h.objects.deleteClusterCustomObject({ group, version: 'v1alpha1', plural: 'clusterthalassasecretstores', name }).catch(() => undefined);
+    }
+    await deleteNamespace(h.kc, other);
+    await h.stop();
+  });
+
+  it('only finds a namespaced store in the resource\'s own namespace', async () => {
+    await h.objects.createNamespacedCustomObject({
+      group,
+      version: 'v1alpha1',
+      namespace: other,
+      plural: 'thalassasecretstores',
+      body: {
+        apiVersion: `${group}/v1alpha1`,
+        kind: 'ThalassaSecretStore',
+        metadata: { name: 'elsewhere' },
+        spec: { apiURL: h.emulator.url, region, organisation, auth: { personalAccessToken: { secretRef: { name: 'thalassa-token', key: 'token' } } } },
+      },
+    });
+    await h.createThalassaSecret('cross-namespace', { storeRef: { name: 'elsewhere' }, data: [{ key: 'v', path: '/scoping/value' }] });
+    const resource = await h.waitForReason('cross-namespace', 'StoreNotFound');
+    expect(resource.status?.conditions?.[0]?.message).toContain(`ThalassaSecretStore ${h.namespace}/elsewhere does not exist`);
+    expect(await h.readSecret('cross-namespace')).toBeUndefined();
+  });
+
+  it('refuses a cluster store to a namespace its conditions do not allow', async () => {
+    const name = await createClusterStore([{ namespaceSelector: { matchLabels: { team: 'billing' } } }, { namespaces: ['somewhere-else'] }]);
+    await h.createThalassaSecret('not-allowed', {
+      storeRef: { kind: 'ClusterThalassaSecretStore', name },
+      data: [{ key: 'v', path: '/scoping/value' }],
+    });
+    const resource = await h.waitForReason('not-allowed', 'StoreNotAllowed');
+    expect(resource.status?.conditions?.[0]?.message).toContain(`does not allow namespace ${h.namespace}`);
+    expect(await h.readSecret('not-allowed')).toBeUndefined();
+  });
+
+  it('serves a cluster store to a namespace whose labels match', async () => {
+    const name = await createClusterStore([{ namespaceSelector: { matchLabels: { team: 'payments' } } }]);
+    await h.createThalassaSecret('allowed', {
+      storeRef: { kind: 'ClusterThalassaSecretStore', name },
+      data: [{ key: 'v', path: '/scoping/value' }],
+    });
+    await h.waitForReason('allowed', 'Synced');
+    expect(await h.secretData('allowed')).toEqual({ v: 'scoped' });
+  });
+
+  it('reports missing credentials on the store and the resource', async () => {
+    await h.createStore('no-credentials', { auth: { personalAccessToken: { secretRef: { name: 'missing', key: 'token' } } } });
+    await h.createThalassaSecret('no-credentials', { storeRef: { name: 'no-credentials' }, data: [{ key: 'v', path: '/scoping/value' }] });
+    const resource = await h.waitForReason('no-credentials', 'CredentialsNotFound');
+    expect(resource.status?.conditions?.[0]?.message).toContain(`credential Secret ${h.namespace}/missing does not exist`);
+  });
+
+  it('refuses plain http to a host that is not loopback', async () => {
+    await h.createStore('plain-http', { apiURL: 'http://thalassa.example.com' });
+    await h.createThalassaSecret('plain-http', { storeRef: { name: 'plain-http' }, data: [{ key: 'v', path: '/scoping/value' }] });
+    const resource = await h.waitForReason('plain-http', 'InvalidStore');
+    expect(resource.status?.conditions?.[0]?.message).toContain('apiURL must use https');
+  });
+});
