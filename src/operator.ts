@@ -134,6 +134,7 @@ export class Operator {
         worked: (ms) => metrics.workqueueWorkDuration.observe({ name: 'thalassasecret' }, ms / 1000),
       },
     });
+    metrics.trackQueue('thalassasecret', this.queue);
     this.#poller = new VersionPoller({
       resources: this.#resources,
       resolver: this.#resolver,

@@ -10,8 +10,15 @@ import { version } from '../version.ts';
 const latencyBuckets = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 const lagBuckets = [0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 120, 300, 600, 1800, 3600];
 
+export interface QueueSource {
+  readonly length: number;
+  longestRunningMs(): number;
+}
+
 export class Metrics {
   readonly registry = new Registry();
+  /** Queues whose depth and longest-running work are read at scrape time. */
+  readonly #queues = new Map<string, QueueSource>();
 
   readonly reconcileTotal = new Counter({
     name: 'controller_runtime_reconcile_total',
@@ -44,6 +51,9 @@ export class Metrics {
     help: 'Keys waiting in the work queue.',
     labelNames: ['name'] as const,
     registers: [this.registry],
+    collect: () => {
+      for (const [name, queue] of this.#queues) this.workqueueDepth.set({ name }, queue.length);
+    },
   });
   readonly workqueueAdds = new Counter({
     name: 'workqueue_adds_total',
@@ -76,6 +86,9 @@ export class Metrics {
     help: 'How long the longest-running worker has been busy with its key.',
     labelNames: ['name'] as const,
     registers: [this.registry],
+    collect: () => {
+      for (const [name, queue] of this.#queues) this.workqueueLongestRunning.set({ name }, queue.longestRunningMs() / 1000);
+    },
   });
 
   readonly thalassaRequests = new Counter({
@@ -153,6 +166,10 @@ export class Metrics {
   constructor(options: { readonly defaultMetrics?: boolean } = {}) {
     if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
     this.buildInfo.set({ version }, 1);
+  }
+
+  trackQueue(name: string, queue: QueueSource): void {
+    this.#queues.set(name, queue);
   }
 
   /** The client hook for one Thalassa API attempt. */

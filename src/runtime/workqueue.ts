@@ -80,9 +80,9 @@ export class WorkQueue {
     this.#now = options.now ?? Date.now;
   }
 
-  /** Keys waiting to be processed (not those in progress or delayed). */
+  /** Keys waiting to be processed (not those in progress or delayed); an upper bound while keys are re-added during processing. */
   get length(): number {
-    return this.#dirty.size - [...this.#dirty.keys()].filter((k) => this.#processing.has(k)).length;
+    return this.#dirty.size;
   }
 
   get delayedCount(): number {

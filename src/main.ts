@@ -1,0 +1,160 @@
+#!/usr/bin/env node
+/**
+The operator process: configuration, logging, metrics and health endpoints, leader election, and
+an orderly shutdown. The controllers (src/operator.ts) run only while this replica leads.
+*/
+import { hostname } from 'node:os';
+import { readFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import { KubeConfig } from '@kubernetes/client-node';
+import { ConfigError, parseConfig, usage, type OperatorConfig } from './config.ts';
+import { closeServer, serveHealth, serveMetrics } from './observability/http-endpoints.ts';
+import { createLogger, type Logger } from './observability/logger.ts';
+import { Metrics } from './observability/metrics.ts';
+import { textLogDestination } from './observability/text-log-destination.ts';
+import { Operator } from './operator.ts';
+import { LeaderElector } from './runtime/leader-election.ts';
+import { version } from './version.ts';
+
+const inClusterNamespaceFile = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
+
+function loadKubeConfig(config: OperatorConfig): KubeConfig {
+  const kc = new KubeConfig();
+  if (config.kubeconfig) kc.loadFromFile(config.kubeconfig);
+  else kc.loadFromDefault();
+  return kc;
+}
+
+function leaseNamespace(configured: string | undefined): string {
+  if (configured) return configured;
+  try {
+    return readFileSync(inClusterNamespaceFile, 'utf8').trim();
+  } catch {
+    return 'default';
+  }
+}
+
+/** Counts ThalassaSecrets per Ready status and reason for the thalassa_managed_resources gauge. */
+function updateResourceGauge(metrics: Metrics, operator: Operator): void {
+  const counts = new Map<string, number>();
+  for (const resource of operator.resources()) {
+    const ready = resource.status?.conditions?.find((c) => c.type === 'Ready');
+    const key = `${ready?.status ?? 'Unknown'}\u0000${ready?.reason ?? 'Pending'}`;
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  metrics.managedResources.reset();
+  for (const [key, count] of counts) {
+    const [status = 'Unknown', reason = 'Pending'] = key.split('\u0000');
+    metrics.managedResources.set({ status, reason }, count);
+  }
+}
+
+async function run(config: OperatorConfig, logger: Logger): Promise<void> {
+  const metrics = new Metrics();
+  const kc = loadKubeConfig(config);
+  const operator = new Operator({ ...config, kubeConfig: kc, logger, metrics, operatorIdentity: config.operatorIdentity });
+  const election = config.leaderElection;
+  const identity = election.enabled ? (election.identity ?? `${hostname()}-${process.pid}`) : hostname();
+  const leaseName = election.enabled ? election.name : '';
+  let shuttingDown = false;
+  const elector = election.enabled
+      ? new LeaderElector({
+      kc,
+      namespace: leaseNamespace(election.namespace),
+      name: election.name,
+      identity,
+      leaseDurationMs: election.leaseDurationMs,
+      renewDeadlineMs: election.renewDeadlineMs,
+      retryPeriodMs: election.retryPeriodMs,
+      logger,
+      onStartedLeading: () => {
+        metrics.leader.set({ name: leaseName }, 1);
+        operator.start();
+      },
+      onStoppedLeading: () => {
+        // Another replica may lead within the lease duration: stop writing now, restart clean.
+        metrics.leader.set({ name: leaseName }, 0);
+        logger.error('lost leadership; exiting so that only the new leader writes');
+        process.exit(1);
+      },
+      onNewLeader: (leader) => logger.info({ leader }, 'leader observed'),
+    })
+    : undefined;
+  const servers: Server[] = [];
+  const gaugeTimer = setInterval(() => updateResourceGauge(metrics, operator), 15_000);
+  gaugeTimer.unref();
+
+  if (config.healthAddress) {
+    servers.push(
+      await serveHealth(config.healthAddress, {
+        live: () => !shuttingDown,
+        ready: () => {
+          const leading = !elector || elector.isLeader;
+          const synced = operator.hasSynced;
+          // A standby is ready once it knows who leads; the leader once its caches are real.
+          const ready = !shuttingDown && (leading ? synced : elector.leader !== undefined);
+          return { ready, detail: { leader: leading, synced, identity } };
+        },
+      }),
+    );
+  }
+  if (config.metricsAddress) servers.push(await serveMetrics(config.metricsAddress, metrics.registry));
+
+  const campaign = new AbortController();
+  const shutdown = async (signal: string): Promise<void> => {
+    if (shuttingDown) return;
+    shuttingDown = true;
+    logger.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down');
+    campaign.abort();
+    await operator.stop(config.shutdownGraceMs);
+    await elector?.release();
+    clearInterval(gaugeTimer);
+    await Promise.all(servers.map(async (server) => await closeServer(server)));
+    logger.info('stopped');
+    process.exit(0);
+  };
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+
+  logger.info(
+    { version, identity, namespaces: config.namespaces, leaderElection: election.enabled, concurrency: config.concurrency },
+    'starting thalassa-secrets-operator',
+  );
+  if (!elector) {
+    operator.start();
+    return;
+  }
+  metrics.leader.set({ name: leaseName }, 0);
+  void elector.run(campaign.signal);
+}
+
+function main(): void {
+  let parsed;
+  try {
+    parsed = parseConfig(process.argv.slice(2), process.env);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(`thalassa-secrets-operator: ${error.message}\n`);
+    process.exit(2);
+  }
+  if (parsed.kind === 'help') {
+    process.stdout.write(`${usage()}\n`);
+    return;
+  }
+  if (parsed.kind === 'version') {
+    process.stdout.write(`${version}\n`);
+    return;
+  }
+  const config = parsed.config;
+  const logger = createLogger({ level: config.logLevel, ...(config.logFormat === 'text' ? { destination: textLogDestination() } : {}) });
+  process.on('unhandledRejection', (reason) => {
+    logger.fatal({ err: reason }, 'unhandled rejection');
+    process.exit(1);
+  });
+  run(config, logger).catch((error: unknown) => {
+    logger.fatal({ err: error }, 'could not start');
+    process.exit(1);
+  });
+}
+
+main();

@@ -1,0 +1,209 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
+import { isConflict, isNotFound, kubeCall } from '../kube/errors.ts';
+import type { Logger } from '../observability/logger.ts';
+
+export interface LeaderElectionOptions {
+  readonly kc: KubeConfig;
+  readonly namespace: string;
+  readonly name: string;
+  readonly identity: string;
+  readonly leaseDurationMs: number;
+  readonly renewDeadlineMs: number;
+  readonly retryPeriodMs: number;
+  readonly logger: Logger;
+  /** Called once this replica leads; `signal` aborts when it stops leading. */
+  readonly onStartedLeading: (signal: AbortSignal) => void;
+  /** Called when leadership is lost (not on release): the process must stop its work now. */
+  readonly onStoppedLeading: () => void;
+  readonly onNewLeader?: (identity: string) => void;
+}
+
+interface Observation {
+  /** The lease record as last seen, to notice whether its holder still renews it. */
+  readonly record: string;
+  /** When we saw it change, by our clock: expiry is judged on local time, not the holder's. */
+  readonly at: number;
+}
+
+/**
+Leader election on a coordination.k8s.io Lease, as client-go does it: a candidate takes the lease
+when its holder has not renewed it for leaseDuration (judged by the time this replica last saw the
+record change, never by the holder's timestamps), the leader renews every retryPeriod and gives
+up when it could not renew for renewDeadline, before anyone else can take over. Lease times are
+MicroTime, which the API server requires.
+*/
+export class LeaderElector {
+  readonly #options: LeaderElectionOptions;
+  readonly #api: CoordinationV1Api;
+  #observed: Observation | undefined;
+  #leading = false;
+  #leader: string | undefined;
+  #leadership: AbortController | undefined;
+
+  constructor(options: LeaderElectionOptions) {
+    this.#options = options;
+    this.#api = options.kc.makeApiClient(CoordinationV1Api);
+  }
+
+  get isLeader(): boolean {
+    return this.#leading;
+  }
+
+  /** The identity of the current leader, as last observed. */
+  get leader(): string | undefined {
+    return this.#leader;
+  }
+
+  /** Campaigns until `signal` aborts; while leading, renews. */
+  async run(signal: AbortSignal): Promise<void> {
+    const { retryPeriodMs, renewDeadlineMs, logger, identity } = this.#options;
+    while (!signal.aborted) {
+      if (await this.#tryAcquireOrRenew().catch((error: unknown) => this.#failed(error))) {
+        if (!this.#leading) {
+          this.#leading = true;
+          this.#leadership = new AbortController();
+          logger.info({ identity, lease: this.#leaseName() }, 'became the leader');
+          this.#options.onStartedLeading(this.#leadership.signal);
+        }
+        await this.#renewLoop(signal);
+        if (isAborted(signal)) return;
+        this.#leading = false;
+        this.#leadership?.abort();
+        logger.error({ identity, lease: this.#leaseName(), renewDeadlineMs }, 'lost the lease');
+        this.#options.onStoppedLeading();
+        return;
+      }
+      await sleep(jittered(retryPeriodMs), undefined, { signal }).catch(() => undefined);
+    }
+  }
+
+  /** Gives the lease up at once, so another replica need not wait for it to expire. */
+  async release(): Promise<void> {
+    if (!this.#leading) return;
+    this.#leading = false;
+    this.#leadership?.abort();
+    const { namespace, name, identity, logger } = this.#options;
+    try {
+      const lease = await kubeCall(async () => await this.#api.readNamespacedLease({ name, namespace }));
+      if (lease.spec?.holderIdentity !== identity) return;
+      const now = new V1MicroTime(Date.now());
+      await kubeCall(async () =>
+        await this.#api.replaceNamespacedLease({
+          name,
+          namespace,
+          body: {
+            metadata: { name, namespace, resourceVersion: lease.metadata?.resourceVersion ?? '' },
+            spec: { holderIdentity: '', leaseDurationSeconds: 1, renewTime: now, acquireTime: now, leaseTransitions: lease.spec?.leaseTransitions ?? 0 },
+          },
+        }),
+      );
+      logger.info({ identity, lease: this.#leaseName() }, 'released the lease');
+    } catch (error) {
+      logger.warn({ err: error, lease: this.#leaseName() }, 'could not release the lease; it expires by itself');
+    }
+  }
+
+  async #renewLoop(signal: AbortSignal): Promise<void> {
+    const { retryPeriodMs, renewDeadlineMs } = this.#options;
+    let lastRenew = Date.now();
+    while (!signal.aborted) {
+      await sleep(retryPeriodMs, undefined, { signal }).catch(() => undefined);
+      if (isAborted(signal)) return;
+      // Each attempt must end before the deadline: a hanging request must not keep us "leading".
+      const renewed = await Promise.race([
+        this.#tryAcquireOrRenew().catch((error: unknown) => this.#failed(error)),
+        sleep(Math.max(0, lastRenew + renewDeadlineMs - Date.now()), false),
+      ]);
+      if (renewed) lastRenew = Date.now();
+      else if (Date.now() - lastRenew >= renewDeadlineMs) return;
+    }
+  }
+
+  #failed(error: unknown): false {
+    this.#options.logger.warn({ err: error, lease: this.#leaseName() }, 'lease request failed');
+    return false;
+  }
+
+  async #tryAcquireOrRenew(): Promise<boolean> {
+    const { namespace, name, identity, leaseDurationMs } = this.#options;
+    const now = Date.now();
+    const durationSeconds = Math.ceil(leaseDurationMs / 1000);
+    let lease: V1Lease;
+    try {
+      lease = await kubeCall(async () => await this.#api.readNamespacedLease({ name, namespace }));
+    } catch (error) {
+      if (!isNotFound(error)) throw error;
+      const stamp = new V1MicroTime(now);
+      await kubeCall(async () =>
+        await this.#api.createNamespacedLease({
+          namespace,
+          body: {
+            metadata: { name, namespace },
+            spec: { holderIdentity: identity, leaseDurationSeconds: durationSeconds, acquireTime: stamp, renewTime: stamp, leaseTransitions: 0 },
+          },
+        }),
+      ).catch((createError: unknown) => {
+        if (isConflict(createError)) throw new Error('another replica created the lease first');
+        throw createError;
+      });
+      this.#setLeader(identity);
+      return true;
+    }
+    const spec = lease.spec ?? {};
+    const holder = spec.holderIdentity ?? '';
+    const record = JSON.stringify([holder, spec.renewTime, spec.acquireTime, spec.leaseTransitions, spec.leaseDurationSeconds]);
+    if (this.#observed?.record !== record) this.#observed = { record, at: now };
+    this.#setLeader(holder);
+    const observedFor = (spec.leaseDurationSeconds ?? durationSeconds) * 1000;
+    if (holder !== '' && holder !== identity && this.#observed.at + observedFor > now) return false;
+    const stamp = new V1MicroTime(now);
+    const takingOver = holder !== identity;
+    try {
+      await kubeCall(async () =>
+        await this.#api.replaceNamespacedLease({
+          name,
+          namespace,
+          body: {
+            // The resourceVersion makes the write conditional: two candidates cannot both win.
+            metadata: { name, namespace, resourceVersion: lease.metadata?.resourceVersion ?? '' },
+            spec: {
+              holderIdentity: identity,
+              leaseDurationSeconds: durationSeconds,
+              renewTime: stamp,
+              // Read back as a plain Date, which would serialize with milliseconds only: MicroTime again.
+              acquireTime: takingOver || !spec.acquireTime ? stamp : new V1MicroTime(spec.acquireTime.getTime()),
+              leaseTransitions: (spec.leaseTransitions ?? 0) + (takingOver ? 1 : 0),
+            },
+          },
+        }),
+      );
+    } catch (error) {
+      // The resourceVersion moved: someone else wrote the lease first.
+      if (isConflict(error)) return false;
+      throw error;
+    }
+    this.#setLeader(identity);
+    return true;
+  }
+
+  #setLeader(identity: string): void {
+    if (identity === this.#leader) return;
+    this.#leader = identity;
+    if (identity !== '') this.#options.onNewLeader?.(identity);
+  }
+
+  #leaseName(): string {
+    return `${this.#options.namespace}/${this.#options.name}`;
+  }
+}
+
+/** Read through a call: TypeScript narrows `signal.aborted` after a loop test and cannot see the await change it. */
+function isAborted(signal: AbortSignal): boolean {
+  return signal.aborted;
+}
+
+/** client-go's wait.JitterUntil with factor 1.2. */
+function jittered(ms: number): number {
+  return ms + Math.random() * ms * 1.2;
+}
