@@ -134,7 +134,8 @@ export class VersionPoller {
       ...(spec.dataFrom ?? []).flatMap((d) => (d.path !== undefined && d.version === undefined ? [d.path] : [])),
     ];
     const prefixes = (spec.dataFrom ?? []).flatMap((d) => (d.pathPrefix === undefined ? [] : [d.pathPrefix]));
-    if (intervalMs <= 0 || paths.length + prefixes.length === 0) return undefined;
+    // Kept even with refresh off (interval 0): a force-sync still needs to know what to check.
+    if (paths.length + prefixes.length === 0) return undefined;
     const ref = spec.storeRef;
     const store =
       ref === undefined
@@ -149,6 +150,7 @@ export class VersionPoller {
     const now = Date.now();
     const byStore = new Map<string, Tracked[]>();
     for (const tracked of this.#tracked.values()) {
+      if (tracked.intervalMs <= 0) continue;
       let list = byStore.get(tracked.store);
       if (!list) byStore.set(tracked.store, (list = []));
       list.push(tracked);

@@ -199,7 +199,7 @@ export class OperatorHarness {
 
   async events(): Promise<string[]> {
     const list = await this.core.listNamespacedEvent({ namespace: this.namespace });
-    return list.items.map((e) => `${e.type ?? ''} ${e.reason ?? ''} ${e.message ?? ''}`);
+    return list.items.map((e) => `${e.type ?? ''} ${e.reason ?? ''} ${e.message ?? ''} (x${e.count ?? 1})`);
   }
 
   /** Every place a value could leak to: logs, Events, resource statuses, metrics. */
