@@ -6,8 +6,9 @@ an orderly shutdown. The controllers (src/operator.ts) run only while this repli
 import { hostname } from 'node:os';
 import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
-import { KubeConfig } from '@kubernetes/client-node';
 import { ConfigError, parseConfig, usage, type OperatorConfig } from './config.ts';
+import { loadConnection } from './kube/connection.ts';
+import { KubeClient } from './kube/kube-client.ts';
 import { closeServer, serveHealth, serveMetrics } from './observability/http-endpoints.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { Metrics } from './observability/metrics.ts';
@@ -17,13 +18,6 @@ import { LeaderElector } from './runtime/leader-election.ts';
 import { version } from './version.ts';
 
 const inClusterNamespaceFile = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
-
-function loadKubeConfig(config: OperatorConfig): KubeConfig {
-  const kc = new KubeConfig();
-  if (config.kubeconfig) kc.loadFromFile(config.kubeconfig);
-  else kc.loadFromDefault();
-  return kc;
-}
 
 function leaseNamespace(configured: string | undefined): string {
   if (configured) return configured;
@@ -51,15 +45,15 @@ function updateResourceGauge(metrics: Metrics, operator: Operator): void {
 
 async function run(config: OperatorConfig, logger: Logger): Promise<void> {
   const metrics = new Metrics();
-  const kc = loadKubeConfig(config);
-  const operator = new Operator({ ...config, kubeConfig: kc, logger, metrics, operatorIdentity: config.operatorIdentity });
+  const kube = new KubeClient(await loadConnection(config.kubeconfig));
+  const operator = new Operator({ ...config, kube, logger, metrics, operatorIdentity: config.operatorIdentity });
   const election = config.leaderElection;
   const identity = election.enabled ? (election.identity ?? `${hostname()}-${process.pid}`) : hostname();
   const leaseName = election.enabled ? election.name : '';
   let shuttingDown = false;
   const elector = election.enabled
       ? new LeaderElector({
-      kc,
+      kube,
       namespace: leaseNamespace(election.namespace),
       name: election.name,
       identity,

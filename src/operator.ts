@@ -4,7 +4,6 @@ and what they share (store clients, version catalog, value cache). It has no pro
 main.ts adds configuration, leader election, health and metrics endpoints and signals. Tests
 start it in-process.
 */
-import { CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import { group } from './api/v1alpha1/common.ts';
 import type { ClusterThalassaSecretStore, ThalassaSecretStore } from './api/v1alpha1/secret-store.ts';
 import type { StoreRef, ThalassaSecret } from './api/v1alpha1/thalassa-secret.ts';
@@ -19,6 +18,7 @@ import { VersionCatalog } from './controllers/version-catalog.ts';
 import { VersionPoller } from './controllers/version-poller.ts';
 import { EventRecorder } from './kube/event-recorder.ts';
 import { Informer } from './kube/informer.ts';
+import type { KubeClient } from './kube/kube-client.ts';
 import type { KubeObject } from './kube/list-watch.ts';
 import { ScopedInformer } from './kube/scoped-informer.ts';
 import type { Logger } from './observability/logger.ts';
@@ -27,7 +27,7 @@ import { RateLimiter } from './runtime/rate-limiter.ts';
 import { WorkQueue } from './runtime/workqueue.ts';
 
 export interface OperatorOptions {
-  readonly kubeConfig: KubeConfig;
+  readonly kube: KubeClient;
   /** Watch every namespace, or only these. */
   readonly namespaces: 'all' | readonly string[];
   /** Reconciles at once. */
@@ -73,18 +73,16 @@ export class Operator {
   #started = false;
 
   constructor(options: OperatorOptions) {
-    const { kubeConfig: kc, logger, metrics, namespaces } = options;
-    const core = kc.makeApiClient(CoreV1Api);
-    const objects = kc.makeApiClient(CustomObjectsApi);
+    const { kube, logger, metrics, namespaces } = options;
     const onRestart = (resource: string) => (reason: string) => metrics.watchRestarts.inc({ resource, reason });
     const crdPath = `/apis/${group}/v1alpha1`;
-    this.#resources = new ScopedInformer({ name: 'thalassasecrets', kc, apiPath: crdPath, plural: 'thalassasecrets', namespaces, logger, onRestart: onRestart('thalassasecrets') });
-    this.#stores = new ScopedInformer({ name: 'thalassasecretstores', kc, apiPath: crdPath, plural: 'thalassasecretstores', namespaces, logger, onRestart: onRestart('thalassasecretstores') });
-    this.#clusterStores = new Informer({ name: 'clusterthalassasecretstores', kc, path: `${crdPath}/clusterthalassasecretstores`, logger, onRestart: onRestart('clusterthalassasecretstores') });
+    this.#resources = new ScopedInformer({ name: 'thalassasecrets', client: kube, apiPath: crdPath, plural: 'thalassasecrets', namespaces, logger, onRestart: onRestart('thalassasecrets') });
+    this.#stores = new ScopedInformer({ name: 'thalassasecretstores', client: kube, apiPath: crdPath, plural: 'thalassasecretstores', namespaces, logger, onRestart: onRestart('thalassasecretstores') });
+    this.#clusterStores = new Informer({ name: 'clusterthalassasecretstores', client: kube, path: `${crdPath}/clusterthalassasecretstores`, logger, onRestart: onRestart('clusterthalassasecretstores') });
     // Only the Secrets this operator manages, and only their metadata: never a cache of all Secrets.
     this.#managedSecrets = new ScopedInformer({
       name: 'secrets',
-      kc,
+      client: kube,
       apiPath: '/api/v1',
       plural: 'secrets',
       namespaces,
@@ -97,9 +95,9 @@ export class Operator {
 
     const catalog = new VersionCatalog();
     const values = new ValueCache(options.valueCacheBytes);
-    const events = new EventRecorder(core, 'thalassa-secrets-operator', logger);
+    const events = new EventRecorder(kube, 'thalassa-secrets-operator', logger);
     this.#resolver = new StoreResolver({
-      core,
+      kube,
       stores: this.#stores,
       clusterStores: this.#clusterStores,
       defaultStore: options.defaultStore,
@@ -113,14 +111,14 @@ export class Operator {
       logger,
     });
     const reconciler = new ThalassaSecretReconciler({
-      core,
-      objects,
+      kube,
       stores: this.#resolver,
       catalog,
       values,
       events,
-      restarter: new RolloutRestarter(kc, events, metrics, logger),
+      restarter: new RolloutRestarter(kube, events, metrics, logger),
       secretMetadata: (namespace, name) => this.#managedSecrets.get(`${namespace}/${name}`),
+      secretMetadataSynced: () => this.#managedSecrets.hasSynced,
       restartCoalesceMs: options.restartCoalesceMs,
       metrics,
       logger,
@@ -161,7 +159,7 @@ export class Operator {
       stores: this.#stores,
       clusterStores: this.#clusterStores,
       resolver: this.#resolver,
-      objects,
+      kube,
       queue: new WorkQueue({ rateLimiter: new RateLimiter(options.queue) }),
       recheckMs: options.storeRecheckMs,
       metrics,

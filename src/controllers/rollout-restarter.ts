@@ -1,7 +1,7 @@
-import { AppsV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import { group } from '../api/v1alpha1/common.ts';
 import type { RolloutRestartTarget, ThalassaSecret } from '../api/v1alpha1/thalassa-secret.ts';
-import { isNotFound, kubeCall, toKubeApiError } from '../kube/errors.ts';
+import { isNotFound, toKubeApiError } from '../kube/errors.ts';
+import { contentTypes, paths, type KubeClient } from '../kube/kube-client.ts';
 import type { EventRecorder } from '../kube/event-recorder.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
@@ -22,13 +22,13 @@ export interface RestartResult {
 }
 
 export class RolloutRestarter {
-  readonly #apps: AppsV1Api;
+  readonly #client: KubeClient;
   readonly #events: EventRecorder;
   readonly #metrics: Metrics;
   readonly #logger: Logger;
 
-  constructor(kc: KubeConfig, events: EventRecorder, metrics: Metrics, logger: Logger) {
-    this.#apps = kc.makeApiClient(AppsV1Api);
+  constructor(client: KubeClient, events: EventRecorder, metrics: Metrics, logger: Logger) {
+    this.#client = client;
     this.#events = events;
     this.#metrics = metrics;
     this.#logger = logger;
@@ -65,21 +65,10 @@ export class RolloutRestarter {
   }
 
   async #restartOne(target: RolloutRestartTarget, namespace: string, annotation: string, contentHash: string): Promise<boolean> {
-    const read = {
-      Deployment: async () => await this.#apps.readNamespacedDeployment({ name: target.name, namespace }),
-      StatefulSet: async () => await this.#apps.readNamespacedStatefulSet({ name: target.name, namespace }),
-      DaemonSet: async () => await this.#apps.readNamespacedDaemonSet({ name: target.name, namespace }),
-    }[target.kind];
-    const workload = await kubeCall(read);
-    if (workload.spec?.template.metadata?.annotations?.[annotation] === contentHash) return false;
-    const body = { spec: { template: { metadata: { annotations: { [annotation]: contentHash } } } } };
-    const options = setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch);
-    const patch = {
-      Deployment: async () => await this.#apps.patchNamespacedDeployment({ name: target.name, namespace, body, fieldManager }, options),
-      StatefulSet: async () => await this.#apps.patchNamespacedStatefulSet({ name: target.name, namespace, body, fieldManager }, options),
-      DaemonSet: async () => await this.#apps.patchNamespacedDaemonSet({ name: target.name, namespace, body, fieldManager }, options),
-    }[target.kind];
-    await kubeCall(patch);
+    const path = paths.workload(target.kind, namespace, target.name);
+    const workload = await this.#client.get<{ spec?: { template?: { metadata?: { annotations?: Record<string, string> } } } }>(path);
+    if (workload.spec?.template?.metadata?.annotations?.[annotation] === contentHash) return false;
+    await this.#client.patch(path, { spec: { template: { metadata: { annotations: { [annotation]: contentHash } } } } }, contentTypes.strategicMergePatch, { fieldManager });
     return true;
   }
 }

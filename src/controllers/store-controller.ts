@@ -1,7 +1,7 @@
-import { PatchStrategy, setHeaderOptions, type CustomObjectsApi } from '@kubernetes/client-node';
 import { group } from '../api/v1alpha1/common.ts';
 import type { AnySecretStore, SecretStoreStatus } from '../api/v1alpha1/secret-store.ts';
-import { isConflict, isNotFound, kubeCall } from '../kube/errors.ts';
+import { isConflict, isNotFound } from '../kube/errors.ts';
+import { contentTypes, paths, type KubeClient } from '../kube/kube-client.ts';
 import { objectKey } from '../kube/informer.ts';
 import type { KubeObject } from '../kube/list-watch.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -19,7 +19,7 @@ export interface StoreControllerOptions {
   readonly stores: { get(key: string): StoreObject | undefined; addHandlers(h: { onAdd?(o: StoreObject): void; onUpdate?(p: StoreObject, c: StoreObject): void }): void };
   readonly clusterStores: { get(key: string): StoreObject | undefined; addHandlers(h: { onAdd?(o: StoreObject): void; onUpdate?(p: StoreObject, c: StoreObject): void }): void };
   readonly resolver: StoreResolver;
-  readonly objects: CustomObjectsApi;
+  readonly kube: KubeClient;
   readonly queue: WorkQueue;
   /** Credentials are not watched; a store is checked again this often. */
   readonly recheckMs: number;
@@ -89,15 +89,18 @@ export class StoreController {
     };
     if (isDeepStrictEqual(JSON.parse(JSON.stringify(store.status ?? {})), JSON.parse(JSON.stringify(next)))) return;
     const cluster = store.kind === 'ClusterThalassaSecretStore';
-    const common = { group, version: 'v1alpha1', name: store.metadata.name, body: { metadata: { resourceVersion: store.metadata.resourceVersion }, status: next } };
-    const options = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-    await kubeCall(async (): Promise<unknown> =>
-      cluster
-        ? await this.#options.objects.patchClusterCustomObjectStatus({ ...common, plural: 'clusterthalassasecretstores' }, options)
-        : await this.#options.objects.patchNamespacedCustomObjectStatus({ ...common, plural: 'thalassasecretstores', namespace: store.metadata.namespace ?? '' }, options),
-    ).catch((error: unknown) => {
-      if (!isNotFound(error) && !isConflict(error)) throw error;
-    });
+    const path = paths.customStatus(
+      group,
+      'v1alpha1',
+      cluster ? 'clusterthalassasecretstores' : 'thalassasecretstores',
+      cluster ? undefined : (store.metadata.namespace ?? ''),
+      store.metadata.name,
+    );
+    await this.#options.kube
+      .patch(path, { metadata: { resourceVersion: store.metadata.resourceVersion }, status: next }, contentTypes.mergePatch)
+      .catch((error: unknown) => {
+        if (!isNotFound(error) && !isConflict(error)) throw error;
+      });
     this.#options.logger.debug({ store: storeDescription(store), ready: state.status, reason: state.reason }, 'store checked');
   }
 }

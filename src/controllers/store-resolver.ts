@@ -1,9 +1,9 @@
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import type { CoreV1Api } from '@kubernetes/client-node';
 import type { AnySecretStore, ClusterThalassaSecretStore, StoreAuth, ThalassaSecretStore } from '../api/v1alpha1/secret-store.ts';
 import type { StoreRef, ThalassaSecret } from '../api/v1alpha1/thalassa-secret.ts';
-import { isNotFound, kubeCall, toKubeApiError } from '../kube/errors.ts';
+import { isNotFound, toKubeApiError } from '../kube/errors.ts';
+import { paths, type KubeClient } from '../kube/kube-client.ts';
 import type { Logger } from '../observability/logger.ts';
 import { ThalassaClient, defaultApiURL, type ThalassaClientOptions } from '../thalassa/client.ts';
 import type { ThalassaCredential } from '../thalassa/credentials.ts';
@@ -19,7 +19,7 @@ export interface OperatorIdentity {
 }
 
 export interface StoreResolverOptions {
-  readonly core: CoreV1Api;
+  readonly kube: KubeClient;
   readonly stores: { get(key: string): ThalassaSecretStore | undefined };
   readonly clusterStores: { get(key: string): ClusterThalassaSecretStore | undefined };
   readonly defaultStore: { readonly kind: StoreRef['kind']; readonly name: string };
@@ -141,7 +141,7 @@ export class StoreResolver {
   async #labelsOf(namespace: string): Promise<Record<string, string>> {
     const cached = this.#namespaceLabels.get(namespace);
     if (cached && Date.now() - cached.readAt < this.#ttlMs) return cached.value;
-    const object = await kubeCall(async () => await this.#options.core.readNamespace({ name: namespace }));
+    const object = await this.#options.kube.get<{ metadata?: { labels?: Record<string, string> } }>(paths.namespace(namespace));
     const labels = object.metadata?.labels ?? {};
     this.#namespaceLabels.set(namespace, { value: labels, readAt: Date.now() });
     return labels;
@@ -192,19 +192,19 @@ export class StoreResolver {
       return { type: 'tokenExchange', serviceAccountId, subjectToken: async () => (await readFile(file, 'utf8')).trim() };
     }
     const namespace = ref.namespace ?? store.metadata.namespace ?? '';
-    const core = this.#options.core;
+    const kube = this.#options.kube;
     return {
       type: 'tokenExchange',
       serviceAccountId,
       // A fresh short-lived token for every exchange: nothing long-lived is kept.
       subjectToken: async () => {
-        const request = await kubeCall(async () =>
-          await core.createNamespacedServiceAccountToken({
-            name: ref.name,
-            namespace,
-            body: { spec: { audiences: ref.audiences ?? [defaultTokenAudience], expirationSeconds: 600 } },
-          }),
-        ).catch((error: unknown) => {
+        const request = await kube
+          .create<{ status?: { token?: string } }>(paths.serviceAccountToken(namespace, ref.name), {
+            apiVersion: 'authentication.k8s.io/v1',
+            kind: 'TokenRequest',
+            spec: { audiences: ref.audiences ?? [defaultTokenAudience], expirationSeconds: 600 },
+          })
+          .catch((error: unknown) => {
           const kubeError = toKubeApiError(error);
           throw new SyncError(
             reasons.CredentialsNotFound,
@@ -222,7 +222,7 @@ export class StoreResolver {
     const cacheKey = `${namespace}/${name}`;
     let cached = this.#credentials.get(cacheKey);
     if (!cached || Date.now() - cached.readAt > this.#ttlMs) {
-      const data = await kubeCall(async () => await this.#options.core.readNamespacedSecret({ name, namespace })).then(
+      const data = await this.#options.kube.get<{ data?: Record<string, string> }>(paths.secret(namespace, name)).then(
         (secret) => secret.data ?? {},
         (error: unknown) => {
           if (isNotFound(error)) return undefined;

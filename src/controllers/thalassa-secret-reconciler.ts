@@ -1,7 +1,8 @@
-import { PatchStrategy, setHeaderOptions, type CoreV1Api, type CustomObjectsApi, type V1Secret } from '@kubernetes/client-node';
+import type { V1Secret } from '@kubernetes/client-node';
 import { group } from '../api/v1alpha1/common.ts';
 import type { ThalassaSecret, ThalassaSecretStatus } from '../api/v1alpha1/thalassa-secret.ts';
-import { isConflict, isNotFound, kubeCall, toKubeApiError } from '../kube/errors.ts';
+import { isConflict, isNotFound, toKubeApiError } from '../kube/errors.ts';
+import { contentTypes, paths, type KubeClient } from '../kube/kube-client.ts';
 import type { EventRecorder } from '../kube/event-recorder.ts';
 import type { KubeObject } from '../kube/list-watch.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -44,8 +45,7 @@ import type { ValueCache } from './value-cache.ts';
 import type { VersionCatalog } from './version-catalog.ts';
 
 export interface ReconcilerDependencies {
-  readonly core: CoreV1Api;
-  readonly objects: CustomObjectsApi;
+  readonly kube: KubeClient;
   readonly stores: StoreResolver;
   readonly catalog: VersionCatalog;
   readonly values: ValueCache;
@@ -53,6 +53,8 @@ export interface ReconcilerDependencies {
   readonly restarter: RolloutRestarter;
   /** The metadata-only cache of managed Secrets. */
   readonly secretMetadata: (namespace: string, name: string) => KubeObject | undefined;
+  /** Whether that cache has listed: only then does its silence suggest a Secret does not exist. */
+  readonly secretMetadataSynced: () => boolean;
   /** How long after a rotation the workloads are restarted; rotations meanwhile join the same restart. */
   readonly restartCoalesceMs: number;
   readonly metrics: Metrics;
@@ -65,6 +67,17 @@ interface TargetView {
   readonly secret: V1Secret | undefined;
   /** The Secret's data is exactly what this operator last wrote (same resourceVersion). */
   readonly dataTrusted: boolean;
+  /**
+  Not read: no managed Secret of that name is known, so it is probably new. It is created
+  without a read first; if one exists after all (someone else's), the create fails and the
+  reconcile reads it and starts over.
+  */
+  readonly assumedAbsent: boolean;
+}
+
+/** The create found an existing Secret where none was assumed. */
+class SecretAppeared extends Error {
+  override name = 'SecretAppeared';
 }
 
 interface SyncResult {
@@ -126,9 +139,9 @@ export class ThalassaSecretReconciler {
     throw error;
   }
 
-  async #sync(resource: ThalassaSecret, settings: TargetSettings, signal: AbortSignal | undefined): Promise<SyncResult> {
+  async #sync(resource: ThalassaSecret, settings: TargetSettings, signal: AbortSignal | undefined, read = false): Promise<SyncResult> {
     const store = await this.#deps.stores.resolveFor(resource);
-    const view = await this.#readTarget(settings);
+    const view = await this.#readTarget(settings, read);
     const ownership = view.secret ? ownershipOf(view.secret, resource) : undefined;
     if (ownership?.kind === 'other-thalassa-secret') {
       throw new SyncError(reasons.SecretOwnedByAnother, `Secret ${settings.name} is written by ThalassaSecret ${ownership.owner}`);
@@ -190,7 +203,13 @@ export class ThalassaSecretReconciler {
       shapeHash,
       rolloutDue: rollout ? formatRolloutDue(rollout) : undefined,
     });
-    await this.#write(settings, view.secret, ours, desired);
+    try {
+      await this.#write(settings, view, ours, desired);
+    } catch (error) {
+      // Values are cached by now: the second pass reveals nothing.
+      if (error instanceof SecretAppeared) return await this.#sync(resource, settings, signal, true);
+      throw error;
+    }
     const kind = !ours ? 'create' : previousHash === dataHash ? 'metadata' : versionsChanged ? 'update' : 'repair';
     this.#deps.metrics.secretWrites.inc({ kind });
     this.#recordWriteEvent(resource, settings, kind, synced);
@@ -211,11 +230,11 @@ export class ThalassaSecretReconciler {
       // A missing or unpatchable workload is reported by event; the marker stays and is tried again.
       return 60_000;
     }
-    const written = await kubeCall(async () =>
-      await this.#deps.core.patchNamespacedSecret(
-        { name: settings.name, namespace: settings.namespace, body: { metadata: { annotations: { [rolloutDueAnnotation]: null } } }, fieldManager },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-      ),
+    const written = await this.#deps.kube.patch<V1Secret>(
+      paths.secret(settings.namespace, settings.name),
+      { metadata: { annotations: { [rolloutDueAnnotation]: null } } },
+      contentTypes.mergePatch,
+      { fieldManager },
     );
     if (written.metadata?.resourceVersion) this.#verified.set(`${settings.namespace}/${settings.name}`, written.metadata.resourceVersion);
     return undefined;
@@ -292,80 +311,68 @@ export class ThalassaSecretReconciler {
   */
   async #onRemoteGone(resource: ThalassaSecret, settings: TargetSettings, ours: V1Secret | undefined, error: unknown): Promise<never> {
     const failure = this.#asFailure(error);
-    if (failure.reason !== reasons.RemoteSecretNotFound || settings.deletionPolicy !== 'Delete' || !ours) throw failure;
-    if (settings.creationPolicy !== 'Owner') throw failure;
+    if (failure.reason !== reasons.RemoteSecretNotFound || settings.deletionPolicy !== 'Delete' || settings.creationPolicy !== 'Owner') throw failure;
     const store = await this.#deps.stores.resolveFor(resource);
-    const paths = [...(resource.spec.data ?? []).map((d) => d.path), ...(resource.spec.dataFrom ?? []).flatMap((d) => (d.path ? [d.path] : []))];
+    const sources = [...(resource.spec.data ?? []).map((d) => d.path), ...(resource.spec.dataFrom ?? []).flatMap((d) => (d.path ? [d.path] : []))];
     const prefixes = (resource.spec.dataFrom ?? []).flatMap((d) => (d.pathPrefix ? [d.pathPrefix] : []));
-    for (const path of paths) {
-      const known = this.#deps.catalog.current(store.key, path);
-      if (known !== 'missing') throw failure;
+    const allGone =
+      sources.every((path) => this.#deps.catalog.current(store.key, path) === 'missing') &&
+      prefixes.every((prefix) => this.#deps.catalog.prefixMembers(store.key, prefix)?.paths.length === 0);
+    if (!allGone) throw failure;
+    if (ours) {
+      await this.#deps.kube
+        .delete(paths.secret(settings.namespace, settings.name), { preconditions: { uid: ours.metadata?.uid ?? '' } })
+        .catch((deleteError: unknown) => {
+          if (!isNotFound(deleteError)) throw deleteError;
+        });
+      this.forget(settings.namespace, settings.name);
+      this.#deps.metrics.secretWrites.inc({ kind: 'delete' });
+      this.#deps.events.record(resource, 'Normal', 'Deleted', `deleted Secret ${settings.name}: the secrets it held are gone from Thalassa (deletionPolicy Delete)`);
     }
-    for (const prefix of prefixes) {
-      if ((this.#deps.catalog.prefixMembers(store.key, prefix)?.paths.length ?? 1) > 0) throw failure;
-    }
-    await kubeCall(async () =>
-      await this.#deps.core.deleteNamespacedSecret({
-        name: settings.name,
-        namespace: settings.namespace,
-        body: { preconditions: { uid: ours.metadata?.uid ?? '' } },
-      }),
-    ).catch((deleteError: unknown) => {
-      if (!isNotFound(deleteError)) throw deleteError;
-    });
-    this.forget(settings.namespace, settings.name);
-    this.#deps.metrics.secretWrites.inc({ kind: 'delete' });
-    this.#deps.events.record(resource, 'Normal', 'Deleted', `deleted Secret ${settings.name}: the secrets it held are gone from Thalassa (deletionPolicy Delete)`);
     throw new SyncError(reasons.RemoteSecretNotFound, `${failure.message}; Secret ${settings.name} was deleted (deletionPolicy Delete)`);
   }
 
-  async #readTarget(settings: TargetSettings): Promise<TargetView> {
+  async #readTarget(settings: TargetSettings, read: boolean): Promise<TargetView> {
     const key = `${settings.namespace}/${settings.name}`;
     const metadata = this.#deps.secretMetadata(settings.namespace, settings.name);
     const verified = this.#verified.get(key);
-    if (metadata && verified !== undefined && metadata.metadata.resourceVersion === verified) {
+    if (!read && metadata && verified !== undefined && metadata.metadata.resourceVersion === verified) {
       // A metadata-only view (no data, no type): enough, since the data is known to be what we wrote.
-      return { secret: metadata as unknown as V1Secret, dataTrusted: true };
+      return { secret: metadata as unknown as V1Secret, dataTrusted: true, assumedAbsent: false };
     }
-    const secret = await kubeCall(async () => await this.#deps.core.readNamespacedSecret({ name: settings.name, namespace: settings.namespace })).catch(
-      (error: unknown) => {
-        if (isNotFound(error)) return undefined;
-        throw error;
-      },
-    );
-    return { secret, dataTrusted: false };
+    if (!read && !metadata && this.#deps.secretMetadataSynced() && settings.creationPolicy !== 'Merge') {
+      return { secret: undefined, dataTrusted: false, assumedAbsent: true };
+    }
+    const secret = await this.#deps.kube.get<V1Secret>(paths.secret(settings.namespace, settings.name)).catch((error: unknown) => {
+      if (isNotFound(error)) return undefined;
+      throw error;
+    });
+    return { secret, dataTrusted: false, assumedAbsent: false };
   }
 
   /** Creates, or applies over, the Secret. */
-  async #write(settings: TargetSettings, existing: V1Secret | undefined, ours: V1Secret | undefined, desired: V1Secret): Promise<void> {
-    const core = this.#deps.core;
-    const key = `${settings.namespace}/${settings.name}`;
+  async #write(settings: TargetSettings, view: TargetView, ours: V1Secret | undefined, desired: V1Secret): Promise<void> {
+    const kube = this.#deps.kube;
+    const existing = view.secret;
+    const path = paths.secret(settings.namespace, settings.name);
     let written: V1Secret;
-    if (!existing || (ours && settings.creationPolicy !== 'Merge' && (ours.type ?? 'Opaque') !== desired.type)) {
+    // A metadata-only view has no type: trust it, it is what was written.
+    const typeChanged = ours?.type !== undefined && settings.creationPolicy !== 'Merge' && ours.type !== desired.type;
+    if (!existing || typeChanged) {
       if (existing) {
         // The type of a Secret cannot change: replace it, as `kubectl replace --force` would.
-        await kubeCall(async () =>
-          await core.deleteNamespacedSecret({ name: settings.name, namespace: settings.namespace, body: { preconditions: { uid: existing.metadata?.uid ?? '' } } }),
-        );
+        await kube.delete(path, { preconditions: { uid: existing.metadata?.uid ?? '' } });
       }
-      written = await kubeCall(async () => await core.createNamespacedSecret({ namespace: settings.namespace, body: desired, fieldManager })).catch(
-        (error: unknown) => {
-          if (isConflict(error) || toKubeApiError(error)?.code === 409) {
-            throw new SyncError(reasons.WriteFailed, `Secret ${settings.name} appeared while it was being created; retrying`, { retryAfterMs: 1000 });
-          }
-          throw error;
-        },
-      );
+      written = await kube.create<V1Secret>(paths.secrets(settings.namespace), desired, { fieldManager }).catch((error: unknown) => {
+        if (!isConflict(error)) throw error;
+        if (view.assumedAbsent) throw new SecretAppeared();
+        throw new SyncError(reasons.WriteFailed, `Secret ${settings.name} appeared while it was being created; retrying`, { retryAfterMs: 1000 });
+      });
     } else {
-      written = await kubeCall(async () =>
-        await core.patchNamespacedSecret(
-          { name: settings.name, namespace: settings.namespace, body: desired, fieldManager, force: true },
-          setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
-        ),
-      );
+      written = await kube.apply<V1Secret>(path, desired, fieldManager);
       written = await this.#removeDropped(settings, existing, desired, written);
     }
-    if (written.metadata?.resourceVersion) this.#verified.set(key, written.metadata.resourceVersion);
+    if (written.metadata?.resourceVersion) this.#verified.set(`${settings.namespace}/${settings.name}`, written.metadata.resourceVersion);
   }
 
   /**
@@ -380,16 +387,11 @@ export class ThalassaSecretReconciler {
     const labels = drop(owned.labels, desired.metadata?.labels);
     const annotations = drop(owned.annotations, desired.metadata?.annotations);
     if (Object.keys(data).length + Object.keys(labels).length + Object.keys(annotations).length === 0) return written;
-    return await kubeCall(async () =>
-      await this.#deps.core.patchNamespacedSecret(
-        {
-          name: settings.name,
-          namespace: settings.namespace,
-          body: { metadata: { resourceVersion: written.metadata?.resourceVersion, labels, annotations }, data },
-          fieldManager,
-        },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-      ),
+    return await this.#deps.kube.patch<V1Secret>(
+      paths.secret(settings.namespace, settings.name),
+      { metadata: { resourceVersion: written.metadata?.resourceVersion, labels, annotations }, data },
+      contentTypes.mergePatch,
+      { fieldManager },
     );
   }
 
@@ -436,20 +438,14 @@ export class ThalassaSecretReconciler {
       ...(wroteAt ? { lastSyncTime: wroteAt.toISOString().replace(/\.\d{3}Z$/, 'Z') } : current?.lastSyncTime ? { lastSyncTime: current.lastSyncTime } : {}),
     };
     if (!statusChanged(current, next)) return;
-    await kubeCall(async (): Promise<unknown> =>
-      await this.#deps.objects.patchNamespacedCustomObjectStatus(
-        {
-          group,
-          version: 'v1alpha1',
-          plural: 'thalassasecrets',
-          namespace: settings.namespace,
-          name: resource.metadata.name,
-          // The whole status is ours; the resourceVersion keeps a stale view from overwriting a newer one.
-          body: { metadata: { resourceVersion: resource.metadata.resourceVersion }, status: next },
-        },
-        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-      ),
-    ).catch((error: unknown) => {
+    await this.#deps.kube
+      .patch(
+        paths.customStatus(group, 'v1alpha1', 'thalassasecrets', settings.namespace, resource.metadata.name),
+        // The whole status is ours; the resourceVersion keeps a stale view from overwriting a newer one.
+        { metadata: { resourceVersion: resource.metadata.resourceVersion }, status: next },
+        contentTypes.mergePatch,
+      )
+      .catch((error: unknown) => {
       // Deleted meanwhile, or changed meanwhile (a newer event is queued): nothing to write now.
       if (isNotFound(error) || isConflict(error)) return;
       throw error;

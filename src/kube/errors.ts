@@ -1,9 +1,7 @@
-import { ApiException } from '@kubernetes/client-node';
-
 /**
 A Kubernetes API failure reduced to what code needs: the HTTP code, the Status reason
-(NotFound, Conflict, AlreadyExists, Invalid, Forbidden...) and the Status message. client-node's
-ApiException carries the raw body and response headers, which must not reach logs.
+(NotFound, Conflict, AlreadyExists, Invalid, Forbidden...) and the Status message, never the raw
+response body or headers.
 */
 export class KubeApiError extends Error {
   override name = 'KubeApiError';
@@ -21,26 +19,7 @@ export class KubeApiError extends Error {
 }
 
 export function toKubeApiError(error: unknown): KubeApiError | undefined {
-  if (error instanceof KubeApiError) return error;
-  if (!(error instanceof ApiException)) return undefined;
-  const code = (error as ApiException<unknown>).code;
-  let status: { reason?: string; message?: string } = {};
-  const body: unknown = (error as ApiException<unknown>).body;
-  try {
-    status = (typeof body === 'string' ? JSON.parse(body) : body) as typeof status;
-  } catch {
-    status = {};
-  }
-  return new KubeApiError(code, status.reason, status.message ?? `HTTP ${code}`);
-}
-
-/** Runs a Kubernetes API call and rethrows its failure as a KubeApiError. */
-export async function kubeCall<T>(call: () => Promise<T>): Promise<T> {
-  try {
-    return await call();
-  } catch (error) {
-    throw toKubeApiError(error) ?? error;
-  }
+  return error instanceof KubeApiError ? error : undefined;
 }
 
 export function isNotFound(error: unknown): boolean {

@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { PatchStrategy, setHeaderOptions, type CoreV1Api } from '@kubernetes/client-node';
 import type { Logger } from '../observability/logger.ts';
-import { kubeCall } from './errors.ts';
+import { contentTypes, paths, type KubeClient } from './kube-client.ts';
 
 export interface EventSubject {
   readonly apiVersion: string;
@@ -27,13 +26,13 @@ and message on the same object within ten minutes bumps the count of one Event. 
 fails a reconcile; a failed write is only logged. Messages must not carry values.
 */
 export class EventRecorder {
-  readonly #core: CoreV1Api;
+  readonly #client: KubeClient;
   readonly #component: string;
   readonly #logger: Logger;
   readonly #recent = new Map<string, Recorded>();
 
-  constructor(core: CoreV1Api, component: string, logger: Logger) {
-    this.#core = core;
+  constructor(client: KubeClient, component: string, logger: Logger) {
+    this.#client = client;
     this.#component = component;
     this.#logger = logger;
   }
@@ -52,38 +51,30 @@ export class EventRecorder {
     if (previous && now.getTime() - previous.lastTimestamp.getTime() < aggregationWindowMs) {
       previous.count++;
       previous.lastTimestamp = now;
-      await kubeCall(async () =>
-        await this.#core.patchNamespacedEvent(
-          { name: previous.name, namespace: previous.namespace, body: { count: previous.count, lastTimestamp: now } },
-          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
-        ),
-      );
+      await this.#client.patch(paths.event(previous.namespace, previous.name), { count: previous.count, lastTimestamp: now.toISOString() }, contentTypes.mergePatch);
       return;
     }
     const name = `${subject.metadata.name}.${Date.now().toString(16)}${randomBytes(2).toString('hex')}`;
-    await kubeCall(async () =>
-      await this.#core.createNamespacedEvent({
+    await this.#client.create(paths.events(namespace), {
+      apiVersion: 'v1',
+      kind: 'Event',
+      metadata: { name, namespace },
+      involvedObject: {
+        apiVersion: subject.apiVersion,
+        kind: subject.kind,
+        name: subject.metadata.name,
         namespace,
-        body: {
-          metadata: { name, namespace },
-          involvedObject: {
-            apiVersion: subject.apiVersion,
-            kind: subject.kind,
-            name: subject.metadata.name,
-            namespace,
-            ...(subject.metadata.uid ? { uid: subject.metadata.uid } : {}),
-          },
-          type,
-          reason,
-          message: message.slice(0, 1024),
-          source: { component: this.#component },
-          reportingComponent: this.#component,
-          firstTimestamp: now,
-          lastTimestamp: now,
-          count: 1,
-        },
-      }),
-    );
+        ...(subject.metadata.uid ? { uid: subject.metadata.uid } : {}),
+      },
+      type,
+      reason,
+      message: message.slice(0, 1024),
+      source: { component: this.#component },
+      reportingComponent: this.#component,
+      firstTimestamp: now.toISOString(),
+      lastTimestamp: now.toISOString(),
+      count: 1,
+    });
     this.#recent.delete(key);
     this.#recent.set(key, { name, namespace, count: 1, firstTimestamp: now, lastTimestamp: now });
     if (this.#recent.size > maxTracked) {

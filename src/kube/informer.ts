@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from '../observability/logger.ts';
+import type { KubeClient } from './kube-client.ts';
 import { fullJitterDelay } from '../thalassa/backoff.ts';
 import { toKubeApiError } from './errors.ts';
 import { listAll, watch, type KubeObject, type ListWatchOptions } from './list-watch.ts';
@@ -14,7 +14,7 @@ export interface InformerHandlers<T> {
 export interface InformerOptions {
   /** For logs and metrics, e.g. "thalassasecrets". */
   readonly name: string;
-  readonly kc: KubeConfig;
+  readonly client: KubeClient;
   /** Collection path, e.g. /apis/secrets.thalassa.cloud/v1alpha1/thalassasecrets or a namespaced one. */
   readonly path: string;
   readonly labelSelector?: string | undefined;
@@ -115,9 +115,9 @@ export class Informer<T extends KubeObject> {
   }
 
   async #list(): Promise<void> {
-    const { kc, path, labelSelector, metadataOnly } = this.#options;
+    const { client, path, labelSelector, metadataOnly } = this.#options;
     const options: ListWatchOptions = { labelSelector, metadataOnly, signal: this.#abort.signal };
-    const { items, resourceVersion } = await listAll<T>(kc, path, options);
+    const { items, resourceVersion } = await listAll<T>(client, path, options);
     const seen = new Set<string>();
     for (const item of items) {
       const key = objectKey(item);
@@ -140,10 +140,10 @@ export class Informer<T extends KubeObject> {
 
   /** One watch connection; true when it delivered anything. */
   async #watch(): Promise<boolean> {
-    const { kc, path, labelSelector, metadataOnly } = this.#options;
+    const { client, path, labelSelector, metadataOnly } = this.#options;
     let progressed = false;
     await watch(
-      kc,
+      client,
       path,
       {
         resourceVersion: this.#resourceVersion ?? '',

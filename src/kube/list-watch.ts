@@ -1,13 +1,10 @@
 /**
-Paginated lists and streaming watches over the Kubernetes API, with the cluster's credentials from
-the KubeConfig. client-node's Watch cannot ask for metadata only (it sets no Accept header), and
-caching whole Secrets is what makes secret operators run out of memory, so this is done here.
+Paginated lists and streaming watches over the Kubernetes API. Both can ask for metadata only
+(PartialObjectMetadata): caching whole Secrets is what makes secret operators run out of memory.
 */
 import { createInterface } from 'node:readline';
-import { Readable } from 'node:stream';
-import { HttpMethod, RequestContext, type KubeConfig } from '@kubernetes/client-node';
-import { fetch, type Response } from 'undici';
 import { KubeApiError } from './errors.ts';
+import type { KubeClient } from './kube-client.ts';
 
 export interface KubeObject {
   apiVersion?: string;
@@ -43,64 +40,22 @@ export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ER
 const metadataListAccept = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
 const metadataAccept = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json';
 
-async function request(
-  kc: KubeConfig,
-  path: string,
-  query: Record<string, string | undefined>,
-  accept: string,
-  signal: AbortSignal | undefined,
-): Promise<Response> {
-  const cluster = kc.getCurrentCluster();
-  if (!cluster) throw new Error('the kubeconfig has no current cluster');
-  const context = new RequestContext(`${cluster.server}${path}`, HttpMethod.GET);
-  for (const [key, value] of Object.entries(query)) {
-    if (value !== undefined) context.setQueryParam(key, value);
-  }
-  await kc.applySecurityAuthentication(context);
-  const dispatcher = context.getDispatcher();
-  const response = await fetch(context.getUrl(), {
-    method: 'GET',
-    headers: { ...context.getHeaders(), accept },
-    ...(dispatcher ? { dispatcher } : {}),
-    signal: signal ?? null,
-  });
-  if (response.status !== 200) {
-    const body = await response.text().catch(() => '');
-    let status: { reason?: string; message?: string } = {};
-    try {
-      status = JSON.parse(body) as typeof status;
-    } catch {
-      status = {};
-    }
-    throw new KubeApiError(response.status, status.reason, status.message ?? `GET ${path}: HTTP ${response.status}`, retryAfter(response));
-  }
-  return response;
-}
-
-function retryAfter(response: { headers: { get(name: string): string | null } }): number | undefined {
-  const value = Number(response.headers.get('retry-after'));
-  return Number.isFinite(value) && value > 0 ? value * 1000 : undefined;
-}
-
 /** Lists every object at `path`, page by page. */
-export async function listAll<T extends KubeObject>(kc: KubeConfig, path: string, options: ListWatchOptions & { readonly pageSize?: number } = {}): Promise<ListResult<T>> {
+export async function listAll<T extends KubeObject>(client: KubeClient, path: string, options: ListWatchOptions & { readonly pageSize?: number } = {}): Promise<ListResult<T>> {
   const items: T[] = [];
   let continueToken: string | undefined;
   let resourceVersion = '';
   do {
-    const response = await request(
-      kc,
-      path,
-      {
+    const page = await client.get<{ items: T[] | null; metadata: { resourceVersion?: string; continue?: string } }>(path, {
+      query: {
         limit: String(options.pageSize ?? 500),
         continue: continueToken,
         labelSelector: options.labelSelector,
         fieldSelector: options.fieldSelector,
       },
-      options.metadataOnly ? metadataListAccept : 'application/json',
-      options.signal,
-    );
-    const page = (await response.json()) as { items: T[] | null; metadata: { resourceVersion?: string; continue?: string } };
+      accept: options.metadataOnly ? metadataListAccept : 'application/json',
+      signal: options.signal,
+    });
     items.push(...(page.items ?? []));
     continueToken = page.metadata.continue === '' ? undefined : page.metadata.continue;
     resourceVersion = page.metadata.resourceVersion ?? resourceVersion;
@@ -121,7 +76,7 @@ KubeApiError, e.g. 410 when the resource version is too old). An ERROR event in 
 rejects with its Status code.
 */
 export async function watch(
-  kc: KubeConfig,
+  client: KubeClient,
   path: string,
   options: WatchOptions,
   onEvent: (type: Exclude<WatchEventType, 'ERROR'>, object: KubeObject) => void,
@@ -139,10 +94,8 @@ export async function watch(
   };
   armInactivity();
   try {
-    const response = await request(
-      kc,
-      path,
-      {
+    const input = await client.stream(path, {
+      query: {
         watch: 'true',
         resourceVersion: options.resourceVersion,
         allowWatchBookmarks: 'true',
@@ -150,11 +103,9 @@ export async function watch(
         labelSelector: options.labelSelector,
         fieldSelector: options.fieldSelector,
       },
-      options.metadataOnly ? metadataAccept : 'application/json',
-      controller.signal,
-    );
-    if (!response.body) return;
-    const input = Readable.fromWeb(response.body);
+      accept: options.metadataOnly ? metadataAccept : 'application/json',
+      signal: controller.signal,
+    });
     // Aborting the request (stop, inactivity, the finally below) errors the stream after the loop
     // may have ended; a broken connection simply ends the stream, and the caller watches again.
     input.on('error', () => undefined);

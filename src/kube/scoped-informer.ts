@@ -1,11 +1,11 @@
-import type { KubeConfig } from '@kubernetes/client-node';
 import type { Logger } from '../observability/logger.ts';
+import type { KubeClient } from './kube-client.ts';
 import { Informer, type InformerHandlers } from './informer.ts';
 import type { KubeObject } from './list-watch.ts';
 
 export interface ScopedInformerOptions {
   readonly name: string;
-  readonly kc: KubeConfig;
+  readonly client: KubeClient;
   /** e.g. `/apis/secrets.thalassa.cloud/v1alpha1` or `/api/v1`. */
   readonly apiPath: string;
   readonly plural: string;
@@ -31,7 +31,7 @@ export class ScopedInformer<T extends KubeObject> {
       (path) =>
         new Informer<T>({
           name: options.name,
-          kc: options.kc,
+          client: options.client,
           path,
           labelSelector: options.labelSelector,
           metadataOnly: options.metadataOnly,

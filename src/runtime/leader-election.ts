@@ -1,10 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CoordinationV1Api, V1MicroTime, type KubeConfig, type V1Lease } from '@kubernetes/client-node';
-import { isConflict, isNotFound, kubeCall } from '../kube/errors.ts';
+import { isConflict, isNotFound } from '../kube/errors.ts';
+import { microTime, paths, type KubeClient } from '../kube/kube-client.ts';
 import type { Logger } from '../observability/logger.ts';
 
 export interface LeaderElectionOptions {
-  readonly kc: KubeConfig;
+  readonly kube: KubeClient;
   readonly namespace: string;
   readonly name: string;
   readonly identity: string;
@@ -17,6 +17,18 @@ export interface LeaderElectionOptions {
   /** Called when leadership is lost (not on release): the process must stop its work now. */
   readonly onStoppedLeading: () => void;
   readonly onNewLeader?: (identity: string) => void;
+}
+
+/** The parts of a coordination.k8s.io/v1 Lease the election reads; times are MicroTime strings. */
+interface Lease {
+  readonly metadata: { readonly resourceVersion?: string };
+  readonly spec?: {
+    readonly holderIdentity?: string;
+    readonly leaseDurationSeconds?: number;
+    readonly acquireTime?: string;
+    readonly renewTime?: string;
+    readonly leaseTransitions?: number;
+  };
 }
 
 interface Observation {
@@ -35,7 +47,6 @@ MicroTime, which the API server requires.
 */
 export class LeaderElector {
   readonly #options: LeaderElectionOptions;
-  readonly #api: CoordinationV1Api;
   #observed: Observation | undefined;
   #leading = false;
   #leader: string | undefined;
@@ -43,7 +54,6 @@ export class LeaderElector {
 
   constructor(options: LeaderElectionOptions) {
     this.#options = options;
-    this.#api = options.kc.makeApiClient(CoordinationV1Api);
   }
 
   get isLeader(): boolean {
@@ -83,21 +93,17 @@ export class LeaderElector {
     if (!this.#leading) return;
     this.#leading = false;
     this.#leadership?.abort();
-    const { namespace, name, identity, logger } = this.#options;
+    const { namespace, name, identity, logger, kube } = this.#options;
     try {
-      const lease = await kubeCall(async () => await this.#api.readNamespacedLease({ name, namespace }));
+      const lease = await kube.get<Lease>(paths.lease(namespace, name));
       if (lease.spec?.holderIdentity !== identity) return;
-      const now = new V1MicroTime(Date.now());
-      await kubeCall(async () =>
-        await this.#api.replaceNamespacedLease({
-          name,
-          namespace,
-          body: {
-            metadata: { name, namespace, resourceVersion: lease.metadata?.resourceVersion ?? '' },
-            spec: { holderIdentity: '', leaseDurationSeconds: 1, renewTime: now, acquireTime: now, leaseTransitions: lease.spec?.leaseTransitions ?? 0 },
-          },
-        }),
-      );
+      const now = microTime();
+      await kube.replace(paths.lease(namespace, name), {
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        metadata: { name, namespace, resourceVersion: lease.metadata.resourceVersion },
+        spec: { holderIdentity: '', leaseDurationSeconds: 1, renewTime: now, acquireTime: now, leaseTransitions: lease.spec.leaseTransitions ?? 0 },
+      });
       logger.info({ identity, lease: this.#leaseName() }, 'released the lease');
     } catch (error) {
       logger.warn({ err: error, lease: this.#leaseName() }, 'could not release the lease; it expires by itself');
@@ -126,27 +132,27 @@ export class LeaderElector {
   }
 
   async #tryAcquireOrRenew(): Promise<boolean> {
-    const { namespace, name, identity, leaseDurationMs } = this.#options;
+    const { namespace, name, identity, leaseDurationMs, kube } = this.#options;
     const now = Date.now();
     const durationSeconds = Math.ceil(leaseDurationMs / 1000);
-    let lease: V1Lease;
+    const path = paths.lease(namespace, name);
+    let lease: Lease;
     try {
-      lease = await kubeCall(async () => await this.#api.readNamespacedLease({ name, namespace }));
+      lease = await kube.get<Lease>(path);
     } catch (error) {
       if (!isNotFound(error)) throw error;
-      const stamp = new V1MicroTime(now);
-      await kubeCall(async () =>
-        await this.#api.createNamespacedLease({
-          namespace,
-          body: {
-            metadata: { name, namespace },
-            spec: { holderIdentity: identity, leaseDurationSeconds: durationSeconds, acquireTime: stamp, renewTime: stamp, leaseTransitions: 0 },
-          },
-        }),
-      ).catch((createError: unknown) => {
-        if (isConflict(createError)) throw new Error('another replica created the lease first');
-        throw createError;
-      });
+      const stamp = microTime(new Date(now));
+      await kube
+        .create(paths.leases(namespace), {
+          apiVersion: 'coordination.k8s.io/v1',
+          kind: 'Lease',
+          metadata: { name, namespace },
+          spec: { holderIdentity: identity, leaseDurationSeconds: durationSeconds, acquireTime: stamp, renewTime: stamp, leaseTransitions: 0 },
+        })
+        .catch((createError: unknown) => {
+          if (isConflict(createError)) throw new Error('another replica created the lease first');
+          throw createError;
+        });
       this.#setLeader(identity);
       return true;
     }
@@ -157,27 +163,22 @@ export class LeaderElector {
     this.#setLeader(holder);
     const observedFor = (spec.leaseDurationSeconds ?? durationSeconds) * 1000;
     if (holder !== '' && holder !== identity && this.#observed.at + observedFor > now) return false;
-    const stamp = new V1MicroTime(now);
+    const stamp = microTime(new Date(now));
     const takingOver = holder !== identity;
     try {
-      await kubeCall(async () =>
-        await this.#api.replaceNamespacedLease({
-          name,
-          namespace,
-          body: {
-            // The resourceVersion makes the write conditional: two candidates cannot both win.
-            metadata: { name, namespace, resourceVersion: lease.metadata?.resourceVersion ?? '' },
-            spec: {
-              holderIdentity: identity,
-              leaseDurationSeconds: durationSeconds,
-              renewTime: stamp,
-              // Read back as a plain Date, which would serialize with milliseconds only: MicroTime again.
-              acquireTime: takingOver || !spec.acquireTime ? stamp : new V1MicroTime(spec.acquireTime.getTime()),
-              leaseTransitions: (spec.leaseTransitions ?? 0) + (takingOver ? 1 : 0),
-            },
-          },
-        }),
-      );
+      await kube.replace(path, {
+        apiVersion: 'coordination.k8s.io/v1',
+        kind: 'Lease',
+        // The resourceVersion makes the write conditional: two candidates cannot both win.
+        metadata: { name, namespace, resourceVersion: lease.metadata.resourceVersion },
+        spec: {
+          holderIdentity: identity,
+          leaseDurationSeconds: durationSeconds,
+          renewTime: stamp,
+          acquireTime: takingOver || !spec.acquireTime ? stamp : spec.acquireTime,
+          leaseTransitions: (spec.leaseTransitions ?? 0) + (takingOver ? 1 : 0),
+        },
+      });
     } catch (error) {
       // The resourceVersion moved: someone else wrote the lease first.
       if (isConflict(error)) return false;

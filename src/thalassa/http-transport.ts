@@ -1,5 +1,5 @@
 import ky, { type KyInstance } from 'ky';
-import { Agent, fetch as undiciFetch } from 'undici';
+import type { Dispatcher } from 'undici';
 import { NetworkError, socketErrorCode } from './errors/network-error.ts';
 
 export interface TransportOptions {
@@ -30,27 +30,50 @@ export interface TransportResponse {
   readonly body: string;
 }
 
+type FetchFunction = (input: Request) => Promise<Response>;
+
 /**
-One HTTP connection pool per store, with the store's TLS settings. ky builds the requests, the
-transport enforces the per-attempt deadline, and undici's own fetch carries them because a custom CA
-needs an undici dispatcher, which Node's built-in fetch (a different undici major) refuses.
+A store's own connection pool, made only for stores with their own TLS settings (a CA bundle, or
+no verification): those need an undici dispatcher, which Node's built-in fetch (a different
+undici major) refuses, so the npm undici and its fetch carry them. It is loaded on first use:
+undici costs about 28 MiB of memory, and most stores use the system's trust and Node's fetch.
+*/
+async function customTlsFetch(options: TransportOptions): Promise<{ fetch: FetchFunction; dispatcher: Dispatcher }> {
+  const { Agent, fetch } = await import('undici');
+  const dispatcher = new Agent({
+    connections: 32,
+    keepAliveTimeout: 30_000,
+    connect: {
+      ...(options.caBundle ? { ca: options.caBundle } : {}),
+      ...(options.insecureSkipTlsVerify ? { rejectUnauthorized: false } : {}),
+    },
+  });
+  const send: FetchFunction = async (request) =>
+    await fetch(request.url, {
+      method: request.method,
+      headers: Object.fromEntries(request.headers),
+      body: request.body,
+      duplex: 'half',
+      signal: request.signal,
+      redirect: 'manual',
+      dispatcher,
+    });
+  return { fetch: send, dispatcher };
+}
+
+/**
+HTTP for one store. ky builds the requests and the transport enforces the per-attempt deadline;
+Node's fetch carries them, or the store's own pool when it has TLS settings of its own.
 */
 export class HttpTransport {
   readonly #ky: KyInstance;
-  readonly #dispatcher: Agent;
+  readonly #custom: Promise<{ fetch: FetchFunction; dispatcher: Dispatcher }> | undefined;
   readonly #timeoutMs: number;
 
   constructor(options: TransportOptions) {
     this.#timeoutMs = options.timeoutMs;
-    this.#dispatcher = new Agent({
-      connections: 32,
-      keepAliveTimeout: 30_000,
-      connect: {
-        ...(options.caBundle ? { ca: options.caBundle } : {}),
-        ...(options.insecureSkipTlsVerify ? { rejectUnauthorized: false } : {}),
-      },
-    });
-    const dispatcher = this.#dispatcher;
+    this.#custom = options.caBundle || options.insecureSkipTlsVerify ? customTlsFetch(options) : undefined;
+    const custom = this.#custom;
     this.#ky = ky.create({
       baseUrl: options.apiURL.endsWith('/') ? options.apiURL : `${options.apiURL}/`,
       // The deadline is the transport's own (see send), covering the body read too.
@@ -60,15 +83,7 @@ export class HttpTransport {
       headers: { 'user-agent': options.userAgent, accept: 'application/json' },
       fetch: async (input, init) => {
         const request = input instanceof Request ? input : new Request(input, init);
-        return await undiciFetch(request.url, {
-          method: request.method,
-          headers: Object.fromEntries(request.headers),
-          body: request.body,
-          duplex: 'half',
-          signal: request.signal,
-          redirect: 'manual',
-          dispatcher,
-        });
+        return custom ? await (await custom).fetch(request) : await fetch(request, { redirect: 'manual' });
       },
     });
   }
@@ -102,6 +117,6 @@ export class HttpTransport {
   }
 
   async close(): Promise<void> {
-    await this.#dispatcher.close();
+    await (await this.#custom)?.dispatcher.close();
   }
 }

@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ApiException, CoreV1Api, KubeConfig, Watch } from '@kubernetes/client-node';
+import { ApiException, CoreV1Api, Watch, type KubeConfig } from '@kubernetes/client-node';
+import { loadKubeConfig as loadReusingKubeConfig } from './reusing-kube-config.ts';
 
 export function loadKubeConfig(kubeconfigPath: string): KubeConfig {
-  const kc = new KubeConfig();
-  kc.loadFromFile(kubeconfigPath);
-  return kc;
+  return loadReusingKubeConfig(kubeconfigPath);
 }
 
 export function uniqueName(prefix: string): string {

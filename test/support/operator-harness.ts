@@ -3,6 +3,8 @@ import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type Kube
 import { inject } from 'vitest';
 import type { ThalassaSecret, ThalassaSecretSpec } from '../../src/api/v1alpha1/thalassa-secret.ts';
 import { startEmulator, type Emulator, type EmulatorOptions, type EmulatorSeed } from '../../src/emulator/index.ts';
+import { kubeconfigConnection } from '../../src/kube/connection.ts';
+import { KubeClient } from '../../src/kube/kube-client.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { Metrics } from '../../src/observability/metrics.ts';
 import { defaultOperatorSettings, Operator, type OperatorOptions } from '../../src/operator.ts';
@@ -32,7 +34,7 @@ export function harnessSeed(): EmulatorSeed {
 
 export interface HarnessOptions {
   readonly emulator?: EmulatorOptions;
-  readonly operator?: Partial<Omit<OperatorOptions, 'kubeConfig' | 'logger' | 'metrics'>>;
+  readonly operator?: Partial<Omit<OperatorOptions, 'kube' | 'logger' | 'metrics'>>;
   /** Start without an operator (tests that run it themselves). */
   readonly withoutOperator?: boolean;
   readonly namespaceLabels?: Record<string, string>;
@@ -98,7 +100,7 @@ export class OperatorHarness {
     });
   }
 
-  async startOperator(overrides: Partial<Omit<OperatorOptions, 'kubeConfig' | 'logger' | 'metrics'>> = {}): Promise<Operator> {
+  async startOperator(overrides: Partial<Omit<OperatorOptions, 'kube' | 'logger' | 'metrics'>> = {}): Promise<Operator> {
     const capture = new Writable({
       write: (chunk: Buffer, _encoding, done) => {
         this.logs.push(...chunk.toString('utf8').split('\n').filter((l) => l !== ''));
@@ -112,7 +114,7 @@ export class OperatorHarness {
       restartCoalesceMs: 500,
       ...this.#options.operator,
       ...overrides,
-      kubeConfig: this.kc,
+      kube: new KubeClient(await kubeconfigConnection(inject('kubeconfigPath'))),
       logger: createLogger({ level: 'debug', destination: capture }),
       metrics: this.metrics,
     });
