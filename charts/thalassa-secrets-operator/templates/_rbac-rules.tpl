@@ -1,0 +1,46 @@
+{{/*
+What the operator does in a namespace it watches (src/operator.ts, src/controllers/, src/kube/):
+- reads ThalassaSecrets and ThalassaSecretStores (informers) and writes their status;
+- updates ThalassaSecrets' finalizers: the Secrets it creates carry an ownerReference with
+  blockOwnerDeletion, which the OwnerReferencesPermissionEnforcement admission plugin allows only
+  to who may update the owner's finalizers;
+- creates, patches, deletes and reads Secrets (list/watch only with the label selector
+  app.kubernetes.io/managed-by=thalassa-secrets-operator, which RBAC cannot express), and reads
+  the credential Secrets of stores;
+- mints tokens (TokenRequest) for ServiceAccounts named by workload identity stores;
+- records Events on ThalassaSecrets;
+- reads and patches Deployments, StatefulSets and DaemonSets named in rolloutRestartTargets.
+*/}}
+{{- define "tso.namespacedRules" -}}
+- apiGroups: ["secrets.thalassa.cloud"]
+  resources: ["thalassasecrets", "thalassasecretstores"]
+  verbs: ["get", "list", "watch"]
+- apiGroups: ["secrets.thalassa.cloud"]
+  resources: ["thalassasecrets/status", "thalassasecretstores/status"]
+  verbs: ["patch", "update"]
+- apiGroups: ["secrets.thalassa.cloud"]
+  resources: ["thalassasecrets/finalizers"]
+  verbs: ["update"]
+- apiGroups: [""]
+  resources: ["secrets"]
+  verbs: ["get", "list", "watch", "create", "patch", "update", "delete"]
+- apiGroups: [""]
+  resources: ["serviceaccounts/token"]
+  verbs: ["create"]
+- apiGroups: [""]
+  resources: ["events"]
+  verbs: ["create", "patch"]
+- apiGroups: ["apps"]
+  resources: ["deployments", "statefulsets", "daemonsets"]
+  verbs: ["get", "patch"]
+{{- end }}
+
+{{/* Cluster-scoped: ClusterThalassaSecretStores (informer, status). */}}
+{{- define "tso.clusterStoreRules" -}}
+- apiGroups: ["secrets.thalassa.cloud"]
+  resources: ["clusterthalassasecretstores"]
+  verbs: ["get", "list", "watch"]
+- apiGroups: ["secrets.thalassa.cloud"]
+  resources: ["clusterthalassasecretstores/status"]
+  verbs: ["patch", "update"]
+{{- end }}
