@@ -31,7 +31,7 @@ export default defineConfig(
     },
   },
   {
-    files: ['scripts/**', 'test/**', 'tools/**', '**/*.test.ts', 'src/emulator/main.ts'],
+    files: ['scripts/**', 'test/**', 'tools/**', 'bench/**', '**/*.test.ts', 'src/emulator/main.ts'],
     rules: { 'no-console': 'off' },
   },
   {

@@ -1,0 +1,293 @@
+/**
+`npm run bench`: the operator at scale against the local control plane and the emulator, with
+every figure next to a baseline measured in the same run. Writes reports/bench.json and a markdown
+table; `--write-docs` also writes docs/benchmarks.md.
+
+  npm run bench -- [--quick] [--sizes 1000,5000,10000] [--latency-ms 20] [--concurrency 32]
+                   [--refresh-interval-s 10] [--out reports/bench.json] [--write-docs]
+
+It starts the local control plane (or uses KUBECONFIG with THALASSA_TEST_CLUSTER=existing).
+*/
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
+import type { ThalassaSecret } from '../src/api/v1alpha1/thalassa-secret.ts';
+import { syncedVersionsAnnotation, managedSecretSelector, parseSyncedVersions } from '../src/controllers/secret-metadata.ts';
+import { startEmulator, type Emulator } from '../src/emulator/index.ts';
+import { kubeconfigConnection } from '../src/kube/connection.ts';
+import { Informer } from '../src/kube/informer.ts';
+import { KubeClient } from '../src/kube/kube-client.ts';
+import type { KubeObject } from '../src/kube/list-watch.ts';
+import { createLogger } from '../src/observability/logger.ts';
+import { startCluster } from '../test/support/cluster.ts';
+import { applyCrds } from '../test/support/crds.ts';
+import { loadKubeConfig } from '../test/support/kube.ts';
+import { OperatorProcess, sumMetric } from '../test/support/operator-process.ts';
+import { machineDescription, markdownReport, type BenchReport, type SizeResult } from './report.ts';
+import { mib, PeakRss, percentile, round, runLimited } from './stats.ts';
+
+const group = 'secrets.thalassa.cloud';
+const organisation = 'org-bench';
+const region = 'nl-01';
+const token = 'bench-operator-token';
+const valueBytes = 4096;
+const quietLogger = createLogger({ level: 'silent' });
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    sizes: { type: 'string' },
+    'latency-ms': { type: 'string', default: '20' },
+    concurrency: { type: 'string', default: '32' },
+    'refresh-interval-s': { type: 'string', default: '10' },
+    'write-docs': { type: 'boolean', default: false },
+    out: { type: 'string', default: join('reports', 'bench.json') },
+  },
+});
+const sizes = (args.sizes ?? (args.quick ? '100' : '1000,5000,10000')).split(',').map(Number);
+const latencyMs = Number(args['latency-ms']);
+const concurrency = Number(args.concurrency);
+const refreshS = Number(args['refresh-interval-s']);
+const log = (message: string) => process.stderr.write(`bench: ${message}\n`);
+
+function value(): string {
+  return randomBytes(valueBytes * 0.75).toString('base64').slice(0, valueBytes);
+}
+
+/** The raw server-side-apply throughput of this API server: N Secrets of the same size, same concurrency. */
+async function rawApplyThroughput(kc: KubeConfig, n: number): Promise<{ perSecond: number; namespace: string }> {
+  const core = kc.makeApiClient(CoreV1Api);
+  const namespace = `bench-raw-${n}-${randomBytes(2).toString('hex')}`;
+  await core.createNamespace({ body: { metadata: { name: namespace } } });
+  const names = Array.from({ length: n }, (_, i) => `raw-${i}`);
+  const started = performance.now();
+  await runLimited(names, concurrency, async (name) => {
+    await core.patchNamespacedSecret(
+      {
+        name,
+        namespace,
+        fieldManager: 'bench',
+        force: true,
+        body: { apiVersion: 'v1', kind: 'Secret', metadata: { name, namespace }, data: { value: Buffer.from(value()).toString('base64') } },
+      },
+      setHeaderOptions('Content-Type', PatchStrategy.ServerSideApply),
+    );
+  });
+  return { perSecond: n / ((performance.now() - started) / 1000), namespace };
+}
+
+function readyReason(resource: ThalassaSecret): string | undefined {
+  return resource.status?.conditions?.find((c) => c.type === 'Ready')?.reason;
+}
+
+async function benchSize(kc: KubeConfig, kubeconfigPath: string, emulator: Emulator, n: number): Promise<SizeResult> {
+  const core = kc.makeApiClient(CoreV1Api);
+  const objects = kc.makeApiClient(CustomObjectsApi);
+  log(`N=${n}: raw server-side apply baseline`);
+  const raw = await rawApplyThroughput(kc, n);
+  const rawPerSecond = raw.perSecond;
+
+  const namespace = `bench-${n}-${randomBytes(2).toString('hex')}`;
+  await core.createNamespace({ body: { metadata: { name: namespace } } });
+  await core.createNamespacedSecret({ namespace, body: { metadata: { name: 'thalassa-token' }, stringData: { token } } });
+  await objects.createNamespacedCustomObject({
+    group,
+    version: 'v1alpha1',
+    namespace,
+    plural: 'thalassasecretstores',
+    body: {
+      apiVersion: `${group}/v1alpha1`,
+      kind: 'ThalassaSecretStore',
+      metadata: { name: 'thalassa' },
+      spec: {
+        apiURL: emulator.url,
+        region,
+        organisation,
+        auth: { personalAccessToken: { secretRef: { name: 'thalassa-token', key: 'token' } } },
+        rateLimit: { requestsPerSecond: 2000, burst: 2000 },
+      },
+    },
+  });
+  const prefix = `/bench/n${n}/`;
+  const paths = Array.from({ length: n }, (_, i) => `${prefix}s-${String(i).padStart(5, '0')}`);
+  for (const path of paths) emulator.putSecret({ organisation, region, path, secretString: value() });
+
+  // The benchmark's own view, by watch: which resources are Ready, and what each Secret holds.
+  const client = new KubeClient(await kubeconfigConnection(kubeconfigPath));
+  const resources = new Informer<ThalassaSecret & KubeObject>({ name: 'bench', client, path: `/apis/${group}/v1alpha1/namespaces/${namespace}/thalassasecrets`, logger: quietLogger });
+  const secrets = new Informer<KubeObject>({ name: 'bench-secrets', client, path: `/api/v1/namespaces/${namespace}/secrets`, labelSelector: managedSecretSelector, metadataOnly: true, logger: quietLogger });
+  const readyAt = new Map<string, number>();
+  const onResource = (resource: ThalassaSecret & KubeObject) => {
+    if (readyReason(resource) === 'Synced' && !readyAt.has(resource.metadata.name)) readyAt.set(resource.metadata.name, performance.now());
+  };
+  resources.addHandlers({ onAdd: onResource, onUpdate: (_p, c) => onResource(c) });
+  const versionSeen = new Map<string, { version: number; at: number }[]>();
+  const onSecret = (secret: KubeObject) => {
+    for (const synced of parseSyncedVersions(secret.metadata.annotations?.[syncedVersionsAnnotation])) {
+      const seen = versionSeen.get(synced.path) ?? [];
+      if (!seen.some((s) => s.version === synced.version)) seen.push({ version: synced.version, at: performance.now() });
+      versionSeen.set(synced.path, seen);
+    }
+  };
+  secrets.addHandlers({ onAdd: onSecret, onUpdate: (_p, c) => onSecret(c) });
+  resources.start();
+  secrets.start();
+  await Promise.all([resources.synced, secrets.synced]);
+
+  const operator = await OperatorProcess.start({
+    kubeconfig: kubeconfigPath,
+    // The compiled build, as the container image runs it (type stripping costs memory of its own).
+    command: [process.execPath, join(import.meta.dirname, '..', 'dist', 'main.js')],
+    args: [`--namespaces=${namespace}`, '--leader-elect=false', `--concurrency=${concurrency}`, '--log-level=warn', '--value-cache-size=64Mi'],
+  });
+  const rss = new PeakRss(operator.child.pid ?? 0);
+  try {
+    await operator.waitReady();
+    log(`N=${n}: creating ${n} ThalassaSecrets`);
+    const names = paths.map((_, i) => `s-${String(i).padStart(5, '0')}`);
+    const started = performance.now();
+    await runLimited(names, 32, async (name, i) => {
+      await objects.createNamespacedCustomObject({
+        group,
+        version: 'v1alpha1',
+        namespace,
+        plural: 'thalassasecrets',
+        body: {
+          apiVersion: `${group}/v1alpha1`,
+          kind: 'ThalassaSecret',
+          metadata: { name },
+          spec: { storeRef: { name: 'thalassa' }, refreshInterval: `${refreshS}s`, data: [{ key: 'value', path: paths[i] ?? '' }] },
+        },
+      });
+    });
+    const created = performance.now();
+    while (readyAt.size < n) await sleep(100);
+    const allReady = Math.max(...readyAt.values());
+    const timeToReadyS = (allReady - started) / 1000;
+    log(`N=${n}: all Ready in ${round(timeToReadyS)} s (creating took ${round((created - started) / 1000)} s)`);
+
+    log(`N=${n}: idle polling for ${2 * refreshS} s`);
+    emulator.resetCounters();
+    await sleep(2 * refreshS * 1000);
+    const idle = emulator.counters().byOperation;
+    const perInterval = (op: keyof typeof idle) => Object.values(idle[op]).reduce((a, b) => a + b, 0) / 2;
+    const idleRequests = { list: perInterval('list'), get: perInterval('get'), reveal: perInterval('reveal'), total: emulator.counters().total / 2 };
+
+    const rotations = Math.min(100, n);
+    log(`N=${n}: ${rotations} rotations`);
+    emulator.resetCounters();
+    const published = new Map<string, { version: number; at: number }>();
+    const rotated = paths.slice(0, rotations);
+    for (const path of rotated) {
+      const version = emulator.putSecret({ organisation, region, path, secretString: value() });
+      published.set(path, { version, at: performance.now() });
+      await sleep((refreshS * 1000) / rotations);
+    }
+    const lagOf = (path: string) => {
+      const want = published.get(path);
+      const seen = versionSeen.get(path)?.find((s) => s.version === want?.version);
+      return want && seen ? (seen.at - want.at) / 1000 : undefined;
+    };
+    const deadline = Date.now() + 4 * refreshS * 1000;
+    while (rotated.some((p) => lagOf(p) === undefined) && Date.now() < deadline) await sleep(100);
+    const lags = rotated.map(lagOf).filter((l): l is number => l !== undefined);
+    const rotationReveals = Object.values(emulator.counters().byOperation.reveal).reduce((a, b) => a + b, 0);
+
+    log(`N=${n}: new resources while all ${n} refresh`);
+    const fresh = Array.from({ length: 20 }, (_, i) => `${prefix}fresh-${i}`);
+    for (const path of fresh) emulator.putSecret({ organisation, region, path, secretString: value() });
+    for (const path of paths) emulator.putSecret({ organisation, region, path, secretString: value() });
+    // Wait for the refresh to be under way: the poller has queued the whole set.
+    const busyDeadline = Date.now() + 3 * refreshS * 1000;
+    while ((await operator.metric('workqueue_depth')) < Math.min(n / 4, 1000) && Date.now() < busyDeadline) await sleep(50);
+    const depthWhenCreated = await operator.metric('workqueue_depth');
+    const createdAt = new Map<string, number>();
+    await runLimited(fresh, 4, async (path, i) => {
+      const name = `fresh-${i}`;
+      createdAt.set(name, performance.now());
+      await objects.createNamespacedCustomObject({
+        group,
+        version: 'v1alpha1',
+        namespace,
+        plural: 'thalassasecrets',
+        body: { apiVersion: `${group}/v1alpha1`, kind: 'ThalassaSecret', metadata: { name }, spec: { storeRef: { name: 'thalassa' }, data: [{ key: 'value', path }] } },
+      });
+    });
+    const freshDeadline = Date.now() + 120_000;
+    while ([...createdAt.keys()].some((name) => !readyAt.has(name)) && Date.now() < freshDeadline) await sleep(50);
+    const freshLatency = [...createdAt].map(([name, at]) => ((readyAt.get(name) ?? Number.NaN) - at) / 1000);
+    // Let the refresh storm finish before measuring memory at rest.
+    const stormDeadline = Date.now() + 10 * refreshS * 1000;
+    while ((await operator.metric('workqueue_depth')) > 0 && Date.now() < stormDeadline) await sleep(500);
+    const metricsText = await operator.metrics();
+    return {
+      n,
+      timeToReadyS: round(timeToReadyS),
+      syncsPerSecond: round(n / timeToReadyS, 1),
+      rawApplyPerSecond: round(rawPerSecond, 1),
+      throughputRatio: round(n / timeToReadyS / rawPerSecond),
+      idleRequestsPerInterval: idleRequests,
+      rotations: lags.length,
+      rotationsMissed: rotations - lags.length,
+      revealsPerRotation: round(rotationReveals / rotations),
+      rotationLagS: { p50: round(percentile(lags, 50)), p95: round(percentile(lags, 95)), p99: round(percentile(lags, 99)) },
+      newResourceReadyS: { p50: round(percentile(freshLatency, 50)), p99: round(percentile(freshLatency, 99)), queueDepthAtCreate: depthWhenCreated },
+      peakRssMiB: mib(rss.stop()),
+      heapUsedMiB: mib(sumMetric(metricsText, 'nodejs_heap_size_used_bytes')),
+    };
+  } finally {
+    rss.stop();
+    await operator.stop();
+    await resources.stop();
+    await secrets.stop();
+    client.close();
+    // Left to the namespace controller: the next size does not wait for it.
+    for (const name of [namespace, raw.namespace]) await core.deleteNamespace({ name }).catch(() => undefined);
+  }
+}
+
+async function main(): Promise<void> {
+  log('compiling dist/ (npm run build)');
+  execFileSync(process.execPath, [join(import.meta.dirname, '..', 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], {
+    cwd: join(import.meta.dirname, '..'),
+    stdio: 'inherit',
+  });
+  log(`sizes ${sizes.join(', ')}; emulator latency ${latencyMs} ms; operator concurrency ${concurrency}; refresh ${refreshS} s`);
+  const cluster = await startCluster();
+  const emulator = await startEmulator({
+    seed: {
+      organisations: [{ identity: organisation }],
+      regions: [{ slug: region }],
+      kmsKeys: [{ identity: 'kms-bench', organisation, region }],
+      principals: [{ name: 'operator', organisation, permissions: [{ actions: ['read', 'list', 'getSecretValue'] }] }],
+      personalAccessTokens: [{ token, principal: 'operator' }],
+    },
+    faults: { latency: { fixedMs: latencyMs } },
+  });
+  try {
+    const kc = loadKubeConfig(cluster.kubeconfigPath);
+    await applyCrds(kc);
+    const results: SizeResult[] = [];
+    for (const n of sizes) results.push(await benchSize(kc, cluster.kubeconfigPath, emulator, n));
+    const report: BenchReport = {
+      date: new Date().toISOString(),
+      machine: machineDescription(),
+      settings: { latencyMs, concurrency, refreshIntervalS: refreshS, valueBytes, quick: args.quick },
+      results,
+    };
+    mkdirSync(dirname(args.out), { recursive: true });
+    writeFileSync(args.out, `${JSON.stringify(report, null, 2)}\n`);
+    const markdown = markdownReport(report);
+    process.stdout.write(`${markdown}\n`);
+    if (args['write-docs']) writeFileSync(join('docs', 'benchmarks.md'), markdown);
+  } finally {
+    await emulator.stop();
+    await cluster.stop();
+  }
+}
+
+await main();
