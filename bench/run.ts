@@ -46,6 +46,7 @@ const { values: args } = parseArgs({
     'refresh-interval-s': { type: 'string', default: '10' },
     'write-docs': { type: 'boolean', default: false },
     out: { type: 'string', default: join('reports', 'bench.json') },
+    'node-options': { type: 'string', default: '' },
   },
 });
 const sizes = (args.sizes ?? (args.quick ? '100' : '1000,5000,10000')).split(',').map(Number);
@@ -142,6 +143,7 @@ async function benchSize(kc: KubeConfig, kubeconfigPath: string, emulator: Emula
     kubeconfig: kubeconfigPath,
     // The compiled build, as the container image runs it (type stripping costs memory of its own).
     command: [process.execPath, join(import.meta.dirname, '..', 'dist', 'main.js')],
+    env: { NODE_OPTIONS: args['node-options'] },
     args: [`--namespaces=${namespace}`, '--leader-elect=false', `--concurrency=${concurrency}`, '--log-level=warn', '--value-cache-size=64Mi'],
   });
   const rss = new PeakRss(operator.child.pid ?? 0);

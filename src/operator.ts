@@ -17,7 +17,7 @@ import { ValueCache } from './controllers/value-cache.ts';
 import { VersionCatalog } from './controllers/version-catalog.ts';
 import { VersionPoller } from './controllers/version-poller.ts';
 import { EventRecorder } from './kube/event-recorder.ts';
-import { Informer } from './kube/informer.ts';
+import { Informer, trimForCache, trimSecretMetadataForCache } from './kube/informer.ts';
 import type { KubeClient } from './kube/kube-client.ts';
 import type { KubeObject } from './kube/list-watch.ts';
 import { ScopedInformer } from './kube/scoped-informer.ts';
@@ -76,7 +76,16 @@ export class Operator {
     const { kube, logger, metrics, namespaces } = options;
     const onRestart = (resource: string) => (reason: string) => metrics.watchRestarts.inc({ resource, reason });
     const crdPath = `/apis/${group}/v1alpha1`;
-    this.#resources = new ScopedInformer({ name: 'thalassasecrets', client: kube, apiPath: crdPath, plural: 'thalassasecrets', namespaces, logger, onRestart: onRestart('thalassasecrets') });
+    this.#resources = new ScopedInformer({
+      name: 'thalassasecrets',
+      client: kube,
+      apiPath: crdPath,
+      plural: 'thalassasecrets',
+      namespaces,
+      logger,
+      onRestart: onRestart('thalassasecrets'),
+      trim: trimForCache,
+    });
     this.#stores = new ScopedInformer({ name: 'thalassasecretstores', client: kube, apiPath: crdPath, plural: 'thalassasecretstores', namespaces, logger, onRestart: onRestart('thalassasecretstores') });
     this.#clusterStores = new Informer({ name: 'clusterthalassasecretstores', client: kube, path: `${crdPath}/clusterthalassasecretstores`, logger, onRestart: onRestart('clusterthalassasecretstores') });
     // Only the Secrets this operator manages, and only their metadata: never a cache of all Secrets.
@@ -90,6 +99,7 @@ export class Operator {
       metadataOnly: true,
       logger,
       onRestart: onRestart('secrets'),
+      trim: trimSecretMetadataForCache,
     });
     this.#informers = [this.#resources, this.#stores, this.#clusterStores, this.#managedSecrets];
 

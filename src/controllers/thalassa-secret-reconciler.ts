@@ -8,8 +8,7 @@ import type { KubeObject } from '../kube/list-watch.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { RevealedSecret } from '../thalassa/client.ts';
-import { NotFoundError } from '../thalassa/index.ts';
-import { remoteFailure } from './remote-failure.ts';
+import { isSecretGone, remoteFailure } from './remote-failure.ts';
 import type { RolloutRestarter } from './rollout-restarter.ts';
 import { buildSecretData, type ResolvedValues } from './secret-data.ts';
 import {
@@ -296,11 +295,11 @@ export class ThalassaSecretReconciler {
       if (target.version === undefined) catalog.setCurrent(store.key, target.path, revealed.version);
       return revealed;
     } catch (error) {
-      if (error instanceof NotFoundError && target.version !== undefined) {
+      if (isSecretGone(error) && target.version !== undefined) {
         await confirmExists(target.path, context);
         throw new SyncError(reasons.VersionNotFound, `version ${target.version} of ${target.path} does not exist (store ${store.description})`);
       }
-      if (error instanceof NotFoundError) catalog.setMissing(store.key, target.path);
+      if (isSecretGone(error)) catalog.setMissing(store.key, target.path);
       throw remoteFailure(error, store.description);
     }
   }
@@ -370,7 +369,7 @@ export class ThalassaSecretReconciler {
       });
     } else {
       written = await kube.apply<V1Secret>(path, desired, fieldManager);
-      written = await this.#removeDropped(settings, existing, desired, written);
+      written = await this.#removeDropped(settings, desired, written);
     }
     if (written.metadata?.resourceVersion) this.#verified.set(`${settings.namespace}/${settings.name}`, written.metadata.resourceVersion);
   }
@@ -378,9 +377,10 @@ export class ThalassaSecretReconciler {
   /**
   Keys this operator wrote earlier (by create or apply) that the spec no longer produces. Apply
   cannot remove what a create wrote, so they are removed explicitly, never a key of someone else.
+  Read from the apply's answer, which lists what each of our field managers owns now.
   */
-  async #removeDropped(settings: TargetSettings, existing: V1Secret, desired: V1Secret, written: V1Secret): Promise<V1Secret> {
-    const owned = managedKeys(existing);
+  async #removeDropped(settings: TargetSettings, desired: V1Secret, written: V1Secret): Promise<V1Secret> {
+    const owned = managedKeys(written);
     const drop = <T>(keys: ReadonlySet<string>, wanted: Record<string, T> | undefined) =>
       Object.fromEntries([...keys].filter((k) => !(k in (wanted ?? {}))).map((k) => [k, null]));
     const data = drop(owned.data, desired.data);

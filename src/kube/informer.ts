@@ -21,6 +21,25 @@ export interface InformerOptions {
   readonly metadataOnly?: boolean | undefined;
   readonly logger: Logger;
   readonly onRestart?: ((reason: string) => void) | undefined;
+  /** Trims each object before it is cached (and handed to handlers), to keep memory down. */
+  readonly trim?: ((object: KubeObject) => void) | undefined;
+}
+
+/**
+Drops what the operator never reads from a cached custom resource: managedFields, and kubectl's
+last-applied-configuration copy of the spec. At 10,000 resources they are most of the cache.
+*/
+export function trimForCache(object: KubeObject): void {
+  delete (object.metadata as { managedFields?: unknown }).managedFields;
+  delete object.metadata.annotations?.['kubectl.kubernetes.io/last-applied-configuration'];
+}
+
+/** The same for managed Secrets, whose cached metadata is only read for its labels, annotations and owners. */
+export function trimSecretMetadataForCache(object: KubeObject): void {
+  trimForCache(object);
+  const metadata = object.metadata as { creationTimestamp?: unknown; generation?: unknown };
+  delete metadata.creationTimestamp;
+  delete metadata.generation;
 }
 
 export function objectKey(object: KubeObject): string {
@@ -173,6 +192,7 @@ export class Informer<T extends KubeObject> {
   }
 
   #upsert(key: string, object: T): void {
+    this.#options.trim?.(object);
     const previous = this.#cache.get(key);
     this.#cache.set(key, object);
     if (!previous) this.#emit((h) => h.onAdd?.(object));

@@ -15,6 +15,7 @@ export interface ScopedInformerOptions {
   readonly metadataOnly?: boolean | undefined;
   readonly logger: Logger;
   readonly onRestart?: ((reason: string) => void) | undefined;
+  readonly trim?: ((object: KubeObject) => void) | undefined;
 }
 
 /** One informer over a namespaced resource, cluster-wide or per watched namespace, behind one interface. */
@@ -37,6 +38,7 @@ export class ScopedInformer<T extends KubeObject> {
           metadataOnly: options.metadataOnly,
           logger: options.logger,
           onRestart: options.onRestart,
+          trim: options.trim,
         }),
     );
     this.synced = Promise.all(this.#informers.map(async (i) => await i.synced)).then(() => undefined);
