@@ -16,6 +16,12 @@ export const managedSecretSelector = `${managedByLabel}=${managedByValue}`;
 export const ownerAnnotation = `${group}/owner`;
 /** The synced secrets and versions, see formatSyncedVersions. */
 export const syncedVersionsAnnotation = `${group}/synced-versions`;
+/**
+The store, with its uid and generation, through which the Secret was last written. deletionPolicy
+Delete acts only on a 404 seen through that same store: a store edited to a wrong region or
+project also answers 404, and must not delete every Secret it serves.
+*/
+export const storeAnnotation = `${group}/store`;
 /** sha256 of the data the operator wrote (its keys only): an edit shows as a mismatch. */
 export const dataHashAnnotation = `${group}/data-hash`;
 /** Hash of the spec parts that shape the data (keys, templates, decoding), to notice a changed shape without revealing. */

@@ -13,6 +13,7 @@ import {
   ownerAnnotation,
   rolloutDueAnnotation,
   shapeHashAnnotation,
+  storeAnnotation,
   syncedVersionsAnnotation,
 } from './secret-metadata.ts';
 
@@ -102,6 +103,8 @@ export interface DesiredSecretInput {
   readonly dataHash: string;
   readonly shapeHash: string;
   readonly rolloutDue?: string | undefined;
+  /** See storeAnnotation. */
+  readonly store: string;
 }
 
 /**
@@ -137,6 +140,7 @@ export function desiredSecret(input: DesiredSecretInput): V1Secret {
         [syncedVersionsAnnotation]: input.syncedVersions,
         [dataHashAnnotation]: input.dataHash,
         [shapeHashAnnotation]: input.shapeHash,
+        [storeAnnotation]: input.store,
         ...(input.rolloutDue ? { [rolloutDueAnnotation]: input.rolloutDue } : {}),
       },
       ...(ownerReferences ? { ownerReferences } : {}),

@@ -23,6 +23,7 @@ import {
   parseSyncedVersions,
   rolloutDueAnnotation,
   shapeHashAnnotation,
+  storeAnnotation,
   type RolloutDue,
   syncedVersionsAnnotation,
   type SyncedVersion,
@@ -201,6 +202,7 @@ export class ThalassaSecretReconciler {
       dataHash,
       shapeHash,
       rolloutDue: rollout ? formatRolloutDue(rollout) : undefined,
+      store: storeIdentity(store),
     });
     try {
       await this.#write(settings, view, ours, desired);
@@ -209,7 +211,9 @@ export class ThalassaSecretReconciler {
       if (error instanceof SecretAppeared) return await this.#sync(resource, settings, signal, true);
       throw error;
     }
-    const kind = !ours ? 'create' : previousHash === dataHash ? 'metadata' : versionsChanged ? 'update' : 'repair';
+    // A repair is new data with the same versions and the same spec: someone else changed the Secret.
+    const shapeChanged = ours?.metadata?.annotations?.[shapeHashAnnotation] !== shapeHash;
+    const kind = !ours ? 'create' : previousHash === dataHash ? 'metadata' : versionsChanged || shapeChanged ? 'update' : 'repair';
     this.#deps.metrics.secretWrites.inc({ kind });
     this.#recordWriteEvent(resource, settings, kind, synced);
     if (rotated) this.#recordRotation(store, synced, recorded);
@@ -318,6 +322,13 @@ export class ThalassaSecretReconciler {
       sources.every((path) => this.#deps.catalog.current(store.key, path) === 'missing') &&
       prefixes.every((prefix) => this.#deps.catalog.prefixMembers(store.key, prefix)?.paths.length === 0);
     if (!allGone) throw failure;
+    if (ours && ours.metadata?.annotations?.[storeAnnotation] !== storeIdentity(store)) {
+      throw new SyncError(
+        reasons.RemoteSecretNotFound,
+        `${failure.message}; Secret ${settings.name} is kept: it was written through another configuration of the store, ` +
+          'and deletionPolicy Delete acts only on secrets seen gone through the store that wrote them',
+      );
+    }
     if (ours) {
       await this.#deps.kube
         .delete(paths.secret(settings.namespace, settings.name), { preconditions: { uid: ours.metadata?.uid ?? '' } })
@@ -410,7 +421,9 @@ export class ThalassaSecretReconciler {
   #recordRotation(store: ResolvedStore, synced: readonly SyncedVersion[], recorded: readonly SyncedVersion[]): void {
     const before = new Map(recorded.map((v) => [v.path, v.version]));
     for (const version of synced) {
-      if (before.get(version.path) === version.version) continue;
+      // A secret newly added to the spec is not a rotation; a new version of one already held is.
+      const held = before.get(version.path);
+      if (held === undefined || held === version.version) continue;
       this.#deps.metrics.rotations.inc();
       const known = this.#deps.catalog.current(store.key, version.path);
       if (known !== undefined && known !== 'missing' && known.updatedAt !== undefined && known.version === version.version) {
@@ -451,6 +464,11 @@ export class ThalassaSecretReconciler {
       throw error;
     });
   }
+}
+
+/** The store as it was when a Secret was written: any edit of its spec makes a new identity. */
+function storeIdentity(store: ResolvedStore): string {
+  return `${store.description}@${store.store.metadata.uid ?? ''}:${store.store.metadata.generation ?? 0}`;
 }
 
 function syncedState(settings: TargetSettings, synced: readonly SyncedVersion[]): ReadyState {

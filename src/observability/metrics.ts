@@ -111,7 +111,7 @@ export class Metrics {
   });
   readonly secretWrites = new Counter({
     name: 'thalassa_secret_writes_total',
-    help: 'Kubernetes Secrets written, per kind of write (create, update, repair, delete).',
+    help: 'Kubernetes Secrets written, per kind of write: create, update (new versions or spec), repair (changed by someone else), metadata (labels, annotations, owner only), delete.',
     labelNames: ['kind'] as const,
     registers: [this.registry],
   });

@@ -1,3 +1,4 @@
+import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { forceSyncAnnotation } from '../../src/controllers/thalassa-secret-controller.ts';
 import { OperatorHarness, organisation, region } from '../support/operator-harness.ts';
@@ -120,6 +121,26 @@ describe('the sync controller when Thalassa says no', () => {
     await waitFor(async () => (await h.readSecret('deleted')) === undefined, { message: 'the Secret to be deleted under deletionPolicy Delete' });
     const deleted = await h.waitForReason('deleted', 'RemoteSecretNotFound');
     expect(deleted.status?.conditions?.[0]?.message).toContain('was deleted (deletionPolicy Delete)');
+  });
+
+  it('keeps a Delete-policy Secret when a store edit (not a deletion) makes its secret answer 404', async () => {
+    await h.createStore('editable');
+    h.putSecret('/failures/misconfigured', 'still-here');
+    await h.createThalassaSecret('misconfigured', {
+      storeRef: { name: 'editable' },
+      data: [{ key: 'value', path: '/failures/misconfigured' }],
+      target: { creationPolicy: 'Owner', deletionPolicy: 'Delete' },
+    });
+    await h.waitForReason('misconfigured', 'Synced');
+    // The wrong project scope: Thalassa answers 404 for a secret that exists.
+    await h.objects.patchNamespacedCustomObject(
+      { group: 'secrets.thalassa.cloud', version: 'v1alpha1', namespace: h.namespace, plural: 'thalassasecretstores', name: 'editable', body: { spec: { project: 'prj-1' } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    await h.patchThalassaSecret('misconfigured', { metadata: { annotations: { [forceSyncAnnotation]: String(++forced) } } });
+    const resource = await h.waitForReason('misconfigured', 'RemoteSecretNotFound');
+    expect(resource.status?.conditions?.[0]?.message).toContain('is kept: it was written through another configuration of the store');
+    expect(await h.secretData('misconfigured')).toEqual({ value: 'still-here' });
   });
 
   it('reports a key collision between sources without writing anything', async () => {

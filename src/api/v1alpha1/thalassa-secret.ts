@@ -198,7 +198,7 @@ export const thalassaSecretStatus = z
       .optional()
       .describe('The synced versions in short, e.g. "3" or "3,5,1", for kubectl get.'),
     secretName: z.string().max(253).optional().describe('Name of the Kubernetes Secret being written.'),
-    lastSyncTime: z.string().optional().describe('When the Secret was last written or confirmed current (RFC 3339).'),
+    lastSyncTime: z.string().optional().describe('When the operator last wrote the Secret (RFC 3339); a check that finds it current does not change it.'),
   })
   .describe('What the operator last did.');
 
