@@ -144,7 +144,7 @@ async function benchSize(kc: KubeConfig, kubeconfigPath: string, emulator: Emula
     // The compiled build, as the container image runs it (type stripping costs memory of its own).
     command: [process.execPath, join(import.meta.dirname, '..', 'dist', 'main.js')],
     env: { NODE_OPTIONS: args['node-options'] },
-    args: [`--namespaces=${namespace}`, '--leader-elect=false', `--concurrency=${concurrency}`, '--log-level=warn', '--value-cache-size=64Mi'],
+    args: [`--namespaces=${namespace}`, '--leader-elect=false', `--concurrency=${concurrency}`, '--log-level=warn'],
   });
   const rss = new PeakRss(operator.child.pid ?? 0);
   try {

@@ -13,7 +13,7 @@ describe('parseConfig', () => {
     expect(config.namespaces).toBe('all');
     expect(config.concurrency).toBe(8);
     expect(config.defaultStore).toEqual({ kind: 'ClusterThalassaSecretStore', name: 'default' });
-    expect(config.valueCacheBytes).toBe(64 * 1024 * 1024);
+    expect(config.valueCacheBytes).toBe(16 * 1024 * 1024);
     expect(config.leaderElection).toMatchObject({ enabled: true, leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 });
     expect(config.metricsAddress).toBe(':8080');
   });

@@ -68,7 +68,12 @@ export const settings = {
   'thalassa-timeout': { env: 'THALASSA_TIMEOUT', default: '10s', description: 'Timeout of one Thalassa API request.', schema: duration },
   'thalassa-qps': { env: 'THALASSA_QPS', default: '50', description: 'Thalassa API requests per second per store, for stores without spec.rateLimit.', schema: positiveInt },
   'thalassa-burst': { env: 'THALASSA_BURST', default: '100', description: 'Thalassa API request burst per store, for stores without spec.rateLimit.', schema: positiveInt },
-  'value-cache-size': { env: 'VALUE_CACHE_SIZE', default: '64Mi', description: 'Memory for revealed values kept to repair Secrets without revealing again.', schema: bytes },
+  'value-cache-size': {
+    env: 'VALUE_CACHE_SIZE',
+    default: '16Mi',
+    description: 'Memory for revealed values, kept to repair an edited or deleted Secret without revealing again; a value not kept is revealed once more.',
+    schema: bytes,
+  },
   'store-recheck-interval': { env: 'STORE_RECHECK_INTERVAL', default: '5m', description: 'How often stores re-check their credentials (they are not watched).', schema: duration },
   'restart-coalesce': { env: 'RESTART_COALESCE', default: '10s', description: 'Rotations within this window restart a workload once.', schema: duration },
   'metrics-address': { env: 'METRICS_ADDRESS', default: ':8080', description: 'Address of /metrics; "0" disables it.', schema: z.union([z.literal('0'), address]) },

@@ -23,6 +23,7 @@ import type { KubeObject } from './kube/list-watch.ts';
 import { ScopedInformer } from './kube/scoped-informer.ts';
 import type { Logger } from './observability/logger.ts';
 import type { Metrics } from './observability/metrics.ts';
+import type { RetryOptions } from './thalassa/index.ts';
 import { RateLimiter } from './runtime/rate-limiter.ts';
 import { WorkQueue } from './runtime/workqueue.ts';
 
@@ -37,6 +38,8 @@ export interface OperatorOptions {
   readonly thalassa: {
     readonly timeoutMs: number;
     readonly defaultRateLimit: { readonly requestsPerSecond: number; readonly burst: number };
+    /** The client's retry settings (docs/thalassa-api.md); absent: its defaults. Not a flag: for tests. */
+    readonly retry?: Partial<RetryOptions> | undefined;
   };
   readonly queue: { readonly baseDelayMs: number; readonly maxDelayMs: number; readonly overallPerSecond: number; readonly overallBurst: number };
   readonly valueCacheBytes: number;
@@ -53,7 +56,7 @@ export const defaultOperatorSettings = {
   defaultStore: { kind: 'ClusterThalassaSecretStore', name: 'default' },
   thalassa: { timeoutMs: 10_000, defaultRateLimit: { requestsPerSecond: 50, burst: 100 } },
   queue: { baseDelayMs: 1000, maxDelayMs: 300_000, overallPerSecond: 50, overallBurst: 500 },
-  valueCacheBytes: 64 * 1024 * 1024,
+  valueCacheBytes: 16 * 1024 * 1024,
   restartCoalesceMs: 10_000,
   storeRecheckMs: 300_000,
   defaultRefreshIntervalMs: 300_000,
@@ -114,6 +117,7 @@ export class Operator {
       operatorIdentity: options.operatorIdentity,
       clientDefaults: {
         timeoutMs: options.thalassa.timeoutMs,
+        ...(options.thalassa.retry ? { retry: options.thalassa.retry } : {}),
         logger: logger.child({ component: 'thalassa-client' }),
         onResponse: (operation, status, durationMs) => metrics.recordThalassaRequest(operation, status, durationMs),
       },
