@@ -13,6 +13,15 @@ import {
 import { reasons, SyncError, type FailureReason } from './sync-error.ts';
 
 /**
+Whether `error` says the secret (or its version) is gone from Thalassa: a 404 about the secret, not
+about the store's region or project. Only this may mark a path missing, and so lead to a deletion
+under deletionPolicy Delete.
+*/
+export function isSecretGone(error: unknown): error is NotFoundError {
+  return error instanceof NotFoundError && error.kind === 'secret';
+}
+
+/**
 What a failed Thalassa call means for the resource. The client's error messages already name the
 operation, the path, the status and the server's message, and never a value.
 */
@@ -21,7 +30,11 @@ export function remoteFailure(error: unknown, store: string): SyncError {
   const message = error instanceof Error ? error.message : String(error);
   const at = `${message} (store ${store})`;
   const fail = (reason: FailureReason, retryAfterMs?: number) => new SyncError(reason, at, { retryAfterMs });
-  if (error instanceof NotFoundError) return fail(reasons.RemoteSecretNotFound);
+  if (error instanceof NotFoundError) {
+    // A region or project that does not exist is the store's mistake (a typo, or a project that
+    // was deleted), not a deleted secret.
+    return error.kind === 'secret' ? fail(reasons.RemoteSecretNotFound) : fail(reasons.InvalidStore);
+  }
   if (error instanceof ForbiddenError) {
     switch (error.kind) {
       case 'featureDisabled':

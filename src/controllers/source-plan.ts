@@ -5,8 +5,7 @@ current by the poller), else from what the Secret already holds, and only for a 
 is the current version fetched with the value itself (one reveal, no metadata call).
 */
 import type { ThalassaSecretSpec } from '../api/v1alpha1/thalassa-secret.ts';
-import { NotFoundError } from '../thalassa/index.ts';
-import { remoteFailure } from './remote-failure.ts';
+import { isSecretGone, remoteFailure } from './remote-failure.ts';
 import type { ResolvedStore } from './store-resolver.ts';
 import { reasons, SyncError } from './sync-error.ts';
 import type { VersionCatalog } from './version-catalog.ts';
@@ -101,7 +100,7 @@ export async function confirmExists(path: string, context: PlanContext): Promise
     const metadata = await store.client.getMetadata(path, { signal });
     catalog.setCurrent(store.key, path, metadata.currentVersion, metadata.updatedAt);
   } catch (error) {
-    if (error instanceof NotFoundError) catalog.setMissing(store.key, path);
+    if (isSecretGone(error)) catalog.setMissing(store.key, path);
     throw remoteFailure(error, store.description);
   }
 }

@@ -3,9 +3,9 @@ import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { WorkQueue } from '../runtime/workqueue.ts';
 import { fullJitterDelay } from '../thalassa/backoff.ts';
-import { NotFoundError, RateLimitedError, UnavailableError, type ThalassaClient } from '../thalassa/index.ts';
+import { RateLimitedError, UnavailableError, type ThalassaClient } from '../thalassa/index.ts';
 import { parseDuration, pollRequests, type PollRequest } from './poll-groups.ts';
-import { remoteFailure } from './remote-failure.ts';
+import { isSecretGone, remoteFailure } from './remote-failure.ts';
 import type { ResolvedStore, StoreResolver } from './store-resolver.ts';
 import type { VersionCatalog } from './version-catalog.ts';
 
@@ -39,6 +39,12 @@ export interface VersionPollerOptions {
 /** The most requests one store has in flight for polling. */
 const concurrencyPerStore = 4;
 const maxBackoffMs = 30 * 60_000;
+/**
+Retries of one poll request (the client's backoff and Retry-After apply). One: a single dropped
+connection or 5xx must not mark every resource of the group as failing (one status write and one
+Warning Event each); a store that fails twice in a row is polled less often, as below.
+*/
+export const pollRetries = 1;
 
 /**
 The rotation controller: finds new versions of every secret followed at "latest" by reading
@@ -216,29 +222,32 @@ export class VersionPoller {
     if (request.kind === 'metadata') {
       metrics.pollRequests.inc({ kind: 'metadata' });
       try {
-        const metadata = await client.getMetadata(request.path, { retryLimit: 0 });
+        const metadata = await client.getMetadata(request.path, { retryLimit: pollRetries });
         catalog.setCurrent(store.key, request.path, metadata.currentVersion, metadata.updatedAt);
       } catch (error) {
-        if (!(error instanceof NotFoundError)) throw error;
+        if (!isSecretGone(error)) throw error;
         catalog.setMissing(store.key, request.path);
       }
       return;
     }
     metrics.pollRequests.inc({ kind: 'list' });
-    const listed = await client.list(request.prefix, { retryLimit: 0 });
+    const listed = await client.list(request.prefix, { retryLimit: pollRetries });
     catalog.recordList(store.key, request.prefix, listed, { paths: request.paths, prefixes: request.prefixes });
   }
 
   /** Queues the resource when what Thalassa has differs from what its Secret holds. */
   #enqueueIfBehind(store: ResolvedStore, tracked: Tracked): void {
     const resource = this.#options.resources.get(tracked.key);
-    const synced = resource?.status?.syncedVersions;
-    if (!resource || !synced) return;
-    // After a failed poll (or any failure), a good poll is the moment to try again.
-    if (resource.status.conditions?.find((c) => c.type === 'Ready')?.status !== 'True') {
+    if (!resource) return;
+    // After a failed poll (or any failure), a good poll is the moment to try again. That includes
+    // a resource that failed before its first sync, which has no versions to compare: it would
+    // otherwise wait out its own backoff, which keeps growing while polls fail now and then.
+    if (resource.status?.conditions?.find((c) => c.type === 'Ready')?.status !== 'True') {
       this.#options.queue.add(tracked.key, 'low');
       return;
     }
+    const synced = resource.status.syncedVersions;
+    if (!synced) return;
     const held = new Map(synced.map((v) => [v.path, v.version]));
     const catalog = this.#options.catalog;
     const behind = (path: string) => {

@@ -264,6 +264,13 @@ export class ThalassaClient {
       },
       path,
     );
+    // The answer names its path and version; one for another path, or another version than the
+    // one pinned, would put the wrong value into a Secret (and into the value cache, under the
+    // name the server gave). Only a broken server or proxy sends it, and nothing of it is used.
+    if (response.path !== path) throw new InvalidResponseError('reveal', `asked for ${path}, the answer is for ${response.path}`);
+    if (options.version !== undefined && response.version !== options.version) {
+      throw new InvalidResponseError('reveal', `asked for version ${options.version} of ${path}, the answer is version ${response.version}`);
+    }
     if (typeof response.secretString === 'string') {
       const bytes = decodeBase64Strict(response.secretString);
       if (!bytes) throw new InvalidResponseError('reveal', `secretString of ${path} is not valid base64`);
@@ -355,16 +362,18 @@ export class ThalassaClient {
 
   /** How long to wait before retrying, or undefined when the error goes to the caller. */
   #retryDelay(error: ThalassaError, attempt: number, idempotency: Idempotency, limit: number): number | undefined {
+    const retryAfter = error instanceof RateLimitedError || error instanceof UnavailableError ? error.retryAfterMs : undefined;
+    // Every caller of this store waits too: the server asked the client, not this one request. So
+    // the hold is set whether or not this call tries again: its last attempt, a poll (which never
+    // retries) or a wait too long to sit out must not let the other callers carry on sending.
+    if (retryAfter !== undefined) this.#limiter?.holdUntil(Date.now() + retryAfter);
     if (!(error instanceof Error) || !error.retryable || attempt >= limit) return undefined;
     // 429 and 503 mean the server did not act on the request, so even a create may be sent again.
     const refused = error instanceof RateLimitedError || (error instanceof UnavailableError && error.status === 503);
     if (idempotency === 'not-idempotent' && !refused) return undefined;
     const backoff = fullJitterDelay(attempt, { baseMs: this.#retry.baseDelayMs, maxMs: this.#retry.maxDelayMs }, this.#random);
-    const retryAfter = error instanceof RateLimitedError || error instanceof UnavailableError ? error.retryAfterMs : undefined;
     if (retryAfter === undefined) return backoff;
     if (retryAfter > this.#retry.maxRetryAfterMs) return undefined;
-    // Every caller of this store waits too: the server asked the client, not this one request.
-    this.#limiter?.holdUntil(Date.now() + retryAfter);
     return Math.max(retryAfter, backoff);
   }
 
@@ -376,6 +385,18 @@ export class ThalassaClient {
     sent: SentCredential,
     sensitive: readonly string[],
   ): Promise<unknown> {
+    // Told to wait longer than a call sits out: fail now, without a request, as the call that was
+    // told did; the caller comes back after retryAfterMs instead of holding a worker meanwhile.
+    const heldMs = this.#limiter?.heldForMs() ?? 0;
+    if (heldMs > this.#retry.maxRetryAfterMs) {
+      throw new RateLimitedError({
+        operation,
+        status: 429,
+        serverMessage: `not sent: Thalassa asked to wait ${Math.ceil(heldMs / 1000)} s more (Retry-After)`,
+        path,
+        retryAfterMs: heldMs,
+      });
+    }
     await this.#limiter?.take(request.signal);
     const headers: Record<string, string> = {
       authorization: await this.#authorization(request.signal, sent),

@@ -22,7 +22,7 @@ export { ForbiddenError, type ForbiddenKind } from './errors/forbidden-error.ts'
 export { InvalidPathError } from './errors/invalid-path-error.ts';
 export { InvalidResponseError } from './errors/invalid-response-error.ts';
 export { NetworkError } from './errors/network-error.ts';
-export { NotFoundError } from './errors/not-found-error.ts';
+export { NotFoundError, type NotFoundKind } from './errors/not-found-error.ts';
 export { RateLimitedError } from './errors/rate-limited-error.ts';
 export { UnauthorizedError } from './errors/unauthorized-error.ts';
 export { UnavailableError } from './errors/unavailable-error.ts';

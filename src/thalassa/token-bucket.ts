@@ -45,6 +45,11 @@ export class TokenBucket {
     this.#heldUntil = Math.max(this.#heldUntil, epochMs);
   }
 
+  /** How much longer every caller is held by `holdUntil`; 0 when not held. */
+  heldForMs(): number {
+    return Math.max(0, this.#heldUntil - this.#now());
+  }
+
   async #waitForToken(signal: AbortSignal | undefined): Promise<void> {
     for (;;) {
       signal?.throwIfAborted();

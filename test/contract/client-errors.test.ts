@@ -2,6 +2,12 @@
 Every error of the reference's status table, produced by the emulator over HTTP, mapped to the typed
 error the operator acts on: class, status, server message, retryability and kind.
 */
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   BadRequestError,
@@ -254,6 +260,16 @@ describe('404 Not Found', () => {
     });
   });
 
+  it('tells a region or project that does not exist from a missing secret (kind)', async () => {
+    seedSecret();
+    expect((await rejectionOf(h.client().getMetadata('/app/missing'), NotFoundError)).kind).toBe('secret');
+    expect((await rejectionOf(h.client({ project }).reveal('/app/x'), NotFoundError)).kind).toBe('secret');
+    const noRegion = await rejectionOf(h.client({ region: 'xx-99' }).reveal('/app/x'), NotFoundError, { serverMessage: 'region not found: xx-99' });
+    expect(noRegion.kind).toBe('region');
+    const noProject = await rejectionOf(h.client({ project: 'prj-nope' }).list('/'), NotFoundError, { serverMessage: 'project not found: prj-nope' });
+    expect(noProject.kind).toBe('project');
+  });
+
   it('a missing version, on reveal and on destroy', async () => {
     seedSecret();
     const client = h.client();
@@ -387,6 +403,29 @@ describe('network', () => {
     expect(error.message).toBe('get: timed out');
   });
 
+  it('a server whose TLS certificate is not trusted: the message says so, and a caBundle with its certificate works', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'client-tls-'));
+    try {
+      execFileSync('openssl', [
+        'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', join(dir, 'key.pem'), '-out', join(dir, 'cert.pem'),
+        '-days', '1', '-subj', '/CN=127.0.0.1', '-addext', 'subjectAltName=IP:127.0.0.1',
+      ], { stdio: 'ignore' });
+      const cert = readFileSync(join(dir, 'cert.pem'), 'utf8');
+      const server = createHttpsServer({ cert, key: readFileSync(join(dir, 'key.pem')) }, (_req, res) => {
+        res.writeHead(200, { 'content-type': 'application/json' }).end('[]');
+      });
+      await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+      h.track({ close: async () => await new Promise<void>((resolve) => server.close(() => resolve())) });
+      const apiURL = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+      const error = await rejectionOf(h.client({ apiURL, retry: noRetry }).list('/'), NetworkError, { timedOut: false, operation: 'list' });
+      expect(error.code).toMatch(/SELF_SIGNED|UNABLE_TO_VERIFY/);
+      expect(error.message).toContain("the server's TLS certificate is not trusted");
+      expect(await h.client({ apiURL, caBundle: cert }).list('/')).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('a body that stalls after the headers times out too', async () => {
     const server = await startMisbehavingServer(() => ({ status: 200, body: JSON.stringify([{ path: '/a', currentVersion: 1 }]), stallBody: true }));
     h.track(server);
@@ -422,6 +461,18 @@ describe('invalid responses (a deliberately broken server, not Thalassa)', () =>
     const error = await rejectionOf(client.reveal('/app/x'), InvalidResponseError, { operation: 'reveal' });
     expect(error.message).toBe('reveal: unexpected response from the server: secretString of /app/x is not valid base64');
     expect(JSON.stringify(error)).not.toContain('c2VjcmV0');
+  });
+
+  it('a reveal answered for another path, or for another version than the one pinned', async () => {
+    const value = Buffer.from('misdirected').toString('base64');
+    const otherPath = await brokenClient(JSON.stringify({ path: '/app/other', version: 1, secretString: value }));
+    const error = await rejectionOf(otherPath.reveal('/app/x'), InvalidResponseError, { operation: 'reveal', retryable: false });
+    expect(error.message).toBe('reveal: unexpected response from the server: asked for /app/x, the answer is for /app/other');
+    const otherVersion = await brokenClient(JSON.stringify({ path: '/app/x', version: 2, secretString: value }));
+    const pinned = await rejectionOf(otherVersion.reveal('/app/x', { version: 1 }), InvalidResponseError);
+    expect(pinned.message).toBe('reveal: unexpected response from the server: asked for version 1 of /app/x, the answer is version 2');
+    // Unpinned, the current version is whatever the server says it is.
+    expect((await otherVersion.reveal('/app/x')).version).toBe(2);
   });
 
   it('a reveal that carries no value, or a key/value map with a non-string value', async () => {

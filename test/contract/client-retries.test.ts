@@ -161,6 +161,32 @@ describe('Retry-After', () => {
   });
 });
 
+describe('Retry-After holds the whole client, whoever was told', () => {
+  it('after a call that does not retry (its last attempt, or a poll with retryLimit 0)', async () => {
+    seedSecret();
+    h.emulator.setFaults(failEvery(429, ['get'], 1));
+    const client = h.client({ rateLimit: { requestsPerSecond: 1000, burst: 1000 } });
+    await rejectionOf(client.getMetadata('/app/x', { retryLimit: 0 }), RateLimitedError, { retryAfterMs: 1000 });
+    h.emulator.setFaults({});
+    const started = performance.now();
+    await client.list('/');
+    expect(performance.now() - started).toBeGreaterThanOrEqual(900);
+    expect(countsOf(h.emulator, 'list')).toEqual({ '200': 1 });
+  });
+
+  it('beyond maxRetryAfterMs: the other calls fail at once with the time left, and send nothing', async () => {
+    seedSecret();
+    h.emulator.setFaults(failEvery(429, ['get'], 30));
+    const client = h.client({ rateLimit: { requestsPerSecond: 1000, burst: 1000 }, retry: { limit: 3, baseDelayMs: 1, maxRetryAfterMs: 2000 } });
+    await rejectionOf(client.getMetadata('/app/x'), RateLimitedError, { retryAfterMs: 30_000 });
+    h.emulator.setFaults({});
+    const held = await rejectionOf(client.reveal('/app/x'), RateLimitedError, { status: 429, retryable: true });
+    expect(held.retryAfterMs).toBeGreaterThan(25_000);
+    expect(held.message).toContain('not sent');
+    expect(countsOf(h.emulator, 'reveal')).toEqual({});
+  });
+});
+
 describe('calls that are not idempotent', () => {
   it('does not resend a create or an add-version after a dropped connection', async () => {
     seedSecret();
