@@ -45,7 +45,8 @@ function updateResourceGauge(metrics: Metrics, operator: Operator): void {
 
 async function run(config: OperatorConfig, logger: Logger): Promise<void> {
   const metrics = new Metrics();
-  const kube = new KubeClient(await loadConnection(config.kubeconfig));
+  const connection = await loadConnection(config.kubeconfig);
+  const kube = new KubeClient(connection);
   const operator = new Operator({ ...config, kube, logger, metrics, operatorIdentity: config.operatorIdentity });
   const election = config.leaderElection;
   const identity = election.enabled ? (election.identity ?? `${hostname()}-${process.pid}`) : hostname();
@@ -53,7 +54,8 @@ async function run(config: OperatorConfig, logger: Logger): Promise<void> {
   let shuttingDown = false;
   const elector = election.enabled
       ? new LeaderElector({
-      kube,
+      // Its own client: the operator's is fenced by the lease, and renewals must not queue behind a busy pool.
+      kube: new KubeClient(connection),
       namespace: leaseNamespace(election.namespace),
       name: election.name,
       identity,
@@ -74,6 +76,9 @@ async function run(config: OperatorConfig, logger: Logger): Promise<void> {
       onNewLeader: (leader) => logger.info({ leader }, 'leader observed'),
     })
     : undefined;
+  // A replica that stopped renewing (frozen, cut off) writes nothing more, even before its renew
+  // loop notices and exits: the successor may already be writing.
+  if (elector) kube.fenceWrites(() => elector.holdsLease());
   const servers: Server[] = [];
   const gaugeTimer = setInterval(() => updateResourceGauge(metrics, operator), 15_000);
   gaugeTimer.unref();

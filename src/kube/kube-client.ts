@@ -31,6 +31,7 @@ export class KubeClient {
   readonly connection: KubeConnection;
   readonly #agent: HttpsAgent | HttpAgent;
   readonly #https: boolean;
+  #mayWrite: (() => boolean) | undefined;
 
   constructor(connection: KubeConnection) {
     this.connection = connection;
@@ -73,6 +74,14 @@ export class KubeClient {
     await this.request('DELETE', path, { body });
   }
 
+  /**
+  Refuses every request but GET from now on whenever `mayWrite` says no: with leader election, the
+  operator's writes go through a client fenced by the lease (the elector has a client of its own).
+  */
+  fenceWrites(mayWrite: () => boolean): void {
+    this.#mayWrite = mayWrite;
+  }
+
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
     const response = await this.#send(method, path, { timeoutMs: 30_000, ...options });
     const text = await readBody(response);
@@ -104,6 +113,10 @@ export class KubeClient {
       ...(authorization ? { authorization } : {}),
       ...(body ? { 'content-type': options.contentType ?? contentTypes.json, 'content-length': String(body.length) } : {}),
     };
+    // Checked last, after every await: nothing may come between the check and the request leaving.
+    if (method !== 'GET' && this.#mayWrite && !this.#mayWrite()) {
+      throw new KubeApiError(0, 'NotLeader', `${method} ${url.pathname}: not sent, this replica no longer holds the leader lease`);
+    }
     const send = this.#https ? httpsRequest : httpRequest;
     return await new Promise<IncomingMessage>((resolve, reject) => {
       const request = send(url, { method, headers, agent: this.#agent, ...(options.signal ? { signal: options.signal } : {}) }, resolve);

@@ -49,6 +49,8 @@ export class LeaderElector {
   readonly #options: LeaderElectionOptions;
   #observed: Observation | undefined;
   #leading = false;
+  /** Monotonic time (performance.now()) just before the last successful acquire or renew was sent. */
+  #renewedAt = Number.NEGATIVE_INFINITY;
   #leader: string | undefined;
   #leadership: AbortController | undefined;
 
@@ -58,6 +60,18 @@ export class LeaderElector {
 
   get isLeader(): boolean {
     return this.#leading;
+  }
+
+  /**
+  Whether this replica may write now: it leads, and renewed the lease less than renewDeadline ago
+  by its own clock. Another replica takes over only leaseDuration after it last saw the lease
+  renewed, so writes allowed by this check land before that, with leaseDuration - renewDeadline
+  to spare for requests in flight. It matters when the process was frozen (a long GC pause, a
+  stopped container, a suspended VM): on waking it has work in flight whose answers arrived
+  meanwhile, and would write before its renew loop notices the lease is gone.
+  */
+  holdsLease(): boolean {
+    return this.#leading && performance.now() - this.#renewedAt < this.#options.renewDeadlineMs;
   }
 
   /** The identity of the current leader, as last observed. */
@@ -134,6 +148,8 @@ export class LeaderElector {
   async #tryAcquireOrRenew(): Promise<boolean> {
     const { namespace, name, identity, leaseDurationMs, kube } = this.#options;
     const now = Date.now();
+    // Taken before anything is sent: on success, the lease was renewed no earlier than this.
+    const sentAt = performance.now();
     const durationSeconds = Math.ceil(leaseDurationMs / 1000);
     const path = paths.lease(namespace, name);
     let lease: Lease;
@@ -153,6 +169,7 @@ export class LeaderElector {
           if (isConflict(createError)) throw new Error('another replica created the lease first');
           throw createError;
         });
+      this.#renewedAt = sentAt;
       this.#setLeader(identity);
       return true;
     }
@@ -184,6 +201,7 @@ export class LeaderElector {
       if (isConflict(error)) return false;
       throw error;
     }
+    this.#renewedAt = sentAt;
     this.#setLeader(identity);
     return true;
   }
