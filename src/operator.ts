@@ -46,6 +46,8 @@ export interface OperatorOptions {
   readonly restartCoalesceMs: number;
   readonly storeRecheckMs: number;
   readonly defaultRefreshIntervalMs: number;
+  /** How long a credential read from a Secret is reused (default 60 s). Not a flag: for tests. */
+  readonly credentialTtlMs?: number | undefined;
   readonly logger: Logger;
   readonly metrics: Metrics;
 }
@@ -122,6 +124,8 @@ export class Operator {
         onResponse: (operation, status, durationMs) => metrics.recordThalassaRequest(operation, status, durationMs),
       },
       defaultRateLimit: options.thalassa.defaultRateLimit,
+      onStoreReplaced: (key) => catalog.forgetStore(key),
+      ...(options.credentialTtlMs === undefined ? {} : { credentialTtlMs: options.credentialTtlMs }),
       logger,
     });
     const reconciler = new ThalassaSecretReconciler({

@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { createHash, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { AnySecretStore, ClusterThalassaSecretStore, StoreAuth, ThalassaSecretStore } from '../api/v1alpha1/secret-store.ts';
 import type { StoreRef, ThalassaSecret } from '../api/v1alpha1/thalassa-secret.ts';
@@ -29,6 +29,8 @@ export interface StoreResolverOptions {
   /** Rate limit for stores that set none. */
   readonly defaultRateLimit: { readonly requestsPerSecond: number; readonly burst: number };
   readonly credentialTtlMs?: number;
+  /** A store's client was replaced (its spec or credentials changed): what was cached under `key` is stale. */
+  readonly onStoreReplaced?: (key: string) => void;
   readonly logger: Logger;
 }
 
@@ -54,7 +56,8 @@ limit). Credentials are read on demand and cached briefly; a changed credential 
 export class StoreResolver {
   readonly #options: StoreResolverOptions;
   readonly #clients = new Map<string, ResolvedStore>();
-  readonly #credentials = new Map<string, CachedRead<Record<string, string> | undefined>>();
+  /** By `namespace/name#key`: the one value a store uses, never the rest of its Secret. */
+  readonly #credentials = new Map<string, CachedRead<CredentialRead>>();
   readonly #namespaceLabels = new Map<string, CachedRead<Record<string, string>>>();
   readonly #ttlMs: number;
 
@@ -66,20 +69,26 @@ export class StoreResolver {
   /** The store of `resource`, if it may use it; the reason otherwise. */
   async resolveFor(resource: ThalassaSecret): Promise<ResolvedStore> {
     const namespace = resource.metadata.namespace ?? '';
-    const ref = resource.spec.storeRef ?? this.#options.defaultStore;
-    const kind = ref.kind ?? 'ThalassaSecretStore';
-    if (kind === 'ThalassaSecretStore') {
-      const store = this.#options.stores.get(`${namespace}/${ref.name}`);
-      if (!store) throw new SyncError(reasons.StoreNotFound, `ThalassaSecretStore ${namespace}/${ref.name} does not exist`);
+    const { ref, store } = this.#storeOf(resource);
+    if (store?.kind === 'ThalassaSecretStore') return await this.clientFor(store);
+    if (store) {
+      await this.#assertNamespaceAllowed(store, namespace);
       return await this.clientFor(store);
     }
-    const store = this.#options.clusterStores.get(ref.name);
-    if (!store) {
-      const implicit = resource.spec.storeRef ? '' : ' (the default store: this resource has no storeRef)';
-      throw new SyncError(reasons.StoreNotFound, `ClusterThalassaSecretStore ${ref.name} does not exist${implicit}`);
+    if ((ref.kind ?? 'ThalassaSecretStore') === 'ThalassaSecretStore') {
+      throw new SyncError(reasons.StoreNotFound, `ThalassaSecretStore ${namespace}/${ref.name} does not exist`);
     }
-    await this.#assertNamespaceAllowed(store, namespace);
-    return await this.clientFor(store);
+    const implicit = resource.spec.storeRef ? '' : ' (the default store: this resource has no storeRef)';
+    throw new SyncError(reasons.StoreNotFound, `ClusterThalassaSecretStore ${ref.name} does not exist${implicit}`);
+  }
+
+  #storeOf(resource: ThalassaSecret): { ref: StoreRef; store: AnySecretStore | undefined } {
+    const ref = resource.spec.storeRef ?? this.#options.defaultStore;
+    const store =
+      (ref.kind ?? 'ThalassaSecretStore') === 'ThalassaSecretStore'
+        ? this.#options.stores.get(`${resource.metadata.namespace ?? ''}/${ref.name}`)
+        : this.#options.clusterStores.get(ref.name);
+    return { ref, store };
   }
 
   /** A client for `store`; throws a SyncError when its configuration or credentials are unusable. */
@@ -90,9 +99,11 @@ export class StoreResolver {
     const key = `${description}@${store.metadata.uid ?? ''}:${store.metadata.generation ?? 0}:${fingerprint}`;
     const cached = this.#clients.get(description);
     if (cached?.key === key) return cached;
+    if (cached) this.#options.onStoreReplaced?.(cached.key);
     const spec = store.spec;
     const apiURL = spec.apiURL ?? defaultApiURL;
     assertSafeUrl(apiURL, spec.allowInsecureHTTP === true, description);
+    assertCaBundle(spec.caBundle, description);
     const rateLimit = spec.rateLimit
       ? { requestsPerSecond: spec.rateLimit.requestsPerSecond, burst: spec.rateLimit.burst ?? spec.rateLimit.requestsPerSecond }
       : this.#options.defaultRateLimit;
@@ -114,9 +125,17 @@ export class StoreResolver {
     return resolved;
   }
 
-  /** Forgets the credentials of `store`, so that the next use reads them again (after a 401). */
-  invalidate(store: AnySecretStore): void {
-    for (const ref of secretRefs(store.spec.auth)) this.#credentials.delete(`${ref.namespace ?? store.metadata.namespace ?? ''}/${ref.name}`);
+  /**
+  Forgets the credentials of the store `resource` uses, so that its next use reads them again:
+  after a 401, a credential Secret that was just rotated must not wait out the cache.
+  */
+  invalidateFor(resource: ThalassaSecret): void {
+    const { store } = this.#storeOf(resource);
+    if (!store) return;
+    for (const secretRef of secretRefs(store.spec.auth)) {
+      const namespace = store.kind === 'ClusterThalassaSecretStore' ? (secretRef.namespace ?? '') : (store.metadata.namespace ?? '');
+      this.#credentials.delete(credentialKey(namespace, secretRef.name, secretRef.key));
+    }
   }
 
   async close(): Promise<void> {
@@ -149,7 +168,7 @@ export class StoreResolver {
 
   async #credential(store: AnySecretStore): Promise<ThalassaCredential> {
     const auth = store.spec.auth;
-    const namespaceOf = (ref: { namespace?: string | undefined }) => ref.namespace ?? store.metadata.namespace ?? '';
+    const namespaceOf = (ref: { namespace?: string | undefined }) => credentialNamespace(store, ref.namespace);
     if (auth.personalAccessToken) {
       const ref = auth.personalAccessToken.secretRef;
       return { type: 'personalAccessToken', token: await this.#secretValue(namespaceOf(ref), ref.name, ref.key) };
@@ -191,7 +210,7 @@ export class StoreResolver {
       }
       return { type: 'tokenExchange', serviceAccountId, subjectToken: async () => (await readFile(file, 'utf8')).trim() };
     }
-    const namespace = ref.namespace ?? store.metadata.namespace ?? '';
+    const namespace = credentialNamespace(store, ref.namespace);
     const kube = this.#options.kube;
     return {
       type: 'tokenExchange',
@@ -219,25 +238,28 @@ export class StoreResolver {
   }
 
   async #secretValue(namespace: string, name: string, key: string): Promise<string> {
-    const cacheKey = `${namespace}/${name}`;
+    const secretName = `${namespace}/${name}`;
+    const cacheKey = credentialKey(namespace, name, key);
     let cached = this.#credentials.get(cacheKey);
     if (!cached || Date.now() - cached.readAt > this.#ttlMs) {
-      const data = await this.#options.kube.get<{ data?: Record<string, string> }>(paths.secret(namespace, name)).then(
-        (secret) => secret.data ?? {},
-        (error: unknown) => {
-          if (isNotFound(error)) return undefined;
-          throw new SyncError(reasons.CredentialsNotFound, `cannot read Secret ${cacheKey}: ${toKubeApiError(error)?.message ?? String(error)}`);
+      const read = await this.#options.kube.get<{ data?: Record<string, string> }>(paths.secret(namespace, name)).then(
+        (secret): CredentialRead => {
+          const encoded = secret.data?.[key];
+          return encoded === undefined ? { found: 'secret' } : { found: 'value', value: Buffer.from(encoded, 'base64').toString('utf8').trim() };
+        },
+        (error: unknown): CredentialRead => {
+          if (isNotFound(error)) return { found: 'nothing' };
+          throw new SyncError(reasons.CredentialsNotFound, `cannot read Secret ${secretName}: ${toKubeApiError(error)?.message ?? String(error)}`);
         },
       );
-      cached = { value: data, readAt: Date.now() };
+      cached = { value: read, readAt: Date.now() };
       this.#credentials.set(cacheKey, cached);
     }
-    if (!cached.value) throw new SyncError(reasons.CredentialsNotFound, `credential Secret ${cacheKey} does not exist`);
-    const encoded = cached.value[key];
-    if (encoded === undefined) throw new SyncError(reasons.CredentialsNotFound, `credential Secret ${cacheKey} has no key "${key}"`);
-    const value = Buffer.from(encoded, 'base64').toString('utf8').trim();
-    if (value === '') throw new SyncError(reasons.CredentialsNotFound, `key "${key}" of credential Secret ${cacheKey} is empty`);
-    return value;
+    const read = cached.value;
+    if (read.found === 'nothing') throw new SyncError(reasons.CredentialsNotFound, `credential Secret ${secretName} does not exist`);
+    if (read.found === 'secret') throw new SyncError(reasons.CredentialsNotFound, `credential Secret ${secretName} has no key "${key}"`);
+    if (read.value === '') throw new SyncError(reasons.CredentialsNotFound, `key "${key}" of credential Secret ${secretName} is empty`);
+    return read.value;
   }
 }
 
@@ -247,7 +269,28 @@ export function storeDescription(store: AnySecretStore): string {
     : `ThalassaSecretStore/${store.metadata.namespace ?? ''}/${store.metadata.name}`;
 }
 
-function secretRefs(auth: StoreAuth): { name: string; namespace?: string | undefined }[] {
+/**
+Where a store's credential lives. A namespaced store reads only its own namespace: admission refuses
+a namespace in its refs, and this holds even for an object stored before that rule existed, or
+written around it, since the operator reads with cluster-wide rights.
+*/
+function credentialNamespace(store: AnySecretStore, refNamespace: string | undefined): string {
+  if (store.kind === 'ClusterThalassaSecretStore') return refNamespace ?? '';
+  const own = store.metadata.namespace ?? '';
+  if (refNamespace !== undefined && refNamespace !== own) {
+    throw new SyncError(reasons.InvalidStore, `${storeDescription(store)}: a namespaced store can only use Secrets of its own namespace, not ${refNamespace}`);
+  }
+  return own;
+}
+
+/** What reading one key of a credential Secret found. */
+type CredentialRead = { readonly found: 'nothing' } | { readonly found: 'secret' } | { readonly found: 'value'; readonly value: string };
+
+function credentialKey(namespace: string, name: string, key: string): string {
+  return `${namespace}/${name}#${key}`;
+}
+
+function secretRefs(auth: StoreAuth): { name: string; key: string; namespace?: string | undefined }[] {
   return [auth.personalAccessToken?.secretRef, auth.accessToken?.secretRef, auth.clientCredentials?.clientSecretRef].filter(
     (ref): ref is NonNullable<typeof ref> => ref !== undefined,
   );
@@ -281,4 +324,24 @@ export function assertSafeUrl(apiURL: string, allowInsecureHttp: boolean, descri
     reasons.InvalidStore,
     `${description}: apiURL must use https (plain http is only allowed for a loopback address or with allowInsecureHTTP: true)`,
   );
+}
+
+const pemCertificate = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+
+/**
+A caBundle replaces the system's trust. One that holds no readable certificate trusts nothing, and
+every request would then fail as if the server were at fault ("certificate not trusted"), so the
+store says what is wrong instead. An empty caBundle counts as none, as the transport treats it.
+*/
+export function assertCaBundle(caBundle: string | undefined, description: string): void {
+  if (caBundle === undefined || caBundle.trim() === '') return;
+  const blocks = caBundle.match(pemCertificate) ?? [];
+  if (blocks.length === 0) throw new SyncError(reasons.InvalidStore, `${description}: caBundle holds no PEM certificate (-----BEGIN CERTIFICATE-----)`);
+  blocks.forEach((block, i) => {
+    try {
+      new X509Certificate(block);
+    } catch {
+      throw new SyncError(reasons.InvalidStore, `${description}: certificate ${i + 1} of caBundle cannot be read`);
+    }
+  });
 }

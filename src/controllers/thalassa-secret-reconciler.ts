@@ -125,6 +125,7 @@ export class ThalassaSecretReconciler {
     } catch (error) {
       const failure = this.#asFailure(error);
       if (signal?.aborted) throw failure;
+      if (failure.reason === reasons.AuthenticationFailed) this.#deps.stores.invalidateFor(resource);
       await this.#writeStatus(resource, settings, { status: 'False', reason: failure.reason, message: failure.message }, undefined, undefined);
       this.#deps.events.record(resource, 'Warning', failure.reason, failure.message);
       throw failure;

@@ -31,7 +31,8 @@ describe('store scoping', () => {
   }
 
   beforeAll(async () => {
-    h = await OperatorHarness.start({ namespaceLabels: { team: 'payments' } });
+    // Credentials are cached for an hour here: a rotated one is picked up only because a 401 drops it.
+    h = await OperatorHarness.start({ namespaceLabels: { team: 'payments' }, operator: { credentialTtlMs: 3_600_000 } });
     // A second namespace with its own store: the harness's resources must not reach it.
     other = await createNamespace(h.kc, 'other');
     await h.core.createNamespacedSecret({ namespace: other, body: { metadata: { name: 'thalassa-token' }, stringData: { token: operatorToken } } });
@@ -91,6 +92,20 @@ describe('store scoping', () => {
     await h.createThalassaSecret('no-credentials', { storeRef: { name: 'no-credentials' }, data: [{ key: 'v', path: '/scoping/value' }] });
     const resource = await h.waitForReason('no-credentials', 'CredentialsNotFound');
     expect(resource.status?.conditions?.[0]?.message).toContain(`credential Secret ${h.namespace}/missing does not exist`);
+  });
+
+  it('reads a credential again after a 401, so a rotated token is used at the next retry', async () => {
+    await h.core.createNamespacedSecret({ namespace: h.namespace, body: { metadata: { name: 'rotating-token' }, stringData: { token: 'revoked-token' } } });
+    await h.createStore('rotating', { auth: { personalAccessToken: { secretRef: { name: 'rotating-token', key: 'token' } } } });
+    await h.createThalassaSecret('rotating', { storeRef: { name: 'rotating' }, data: [{ key: 'v', path: '/scoping/value' }] });
+    await h.waitForReason('rotating', 'AuthenticationFailed');
+    await h.core.replaceNamespacedSecret({
+      name: 'rotating-token',
+      namespace: h.namespace,
+      body: { metadata: { name: 'rotating-token' }, stringData: { token: operatorToken } },
+    });
+    await h.waitForReason('rotating', 'Synced');
+    expect(await h.secretData('rotating')).toEqual({ v: 'scoped' });
   });
 
   it('refuses plain http to a host that is not loopback', async () => {
