@@ -225,6 +225,15 @@ describe('the custom resource definitions', () => {
     expect((JSON.parse(String(error?.body)) as { message: string }).message).toContain('unknown field "spec.target.nmae"');
   });
 
+  it('has no way to name a target Secret in another namespace', async () => {
+    const error = (await create(secret({ ...data({}), target: { name: 'stolen', namespace: 'kube-system' } }), 'Strict').then(
+      () => undefined,
+      (e: unknown) => e,
+    )) as { code: number; body: string } | undefined;
+    expect(error?.code).toBe(400);
+    expect((JSON.parse(String(error?.body)) as { message: string }).message).toContain('unknown field "spec.target.namespace"');
+  });
+
   it('documents every field for kubectl explain', async () => {
     const kubectl = join(ensureControlPlaneBinaries(), 'kubectl');
     const explain = (what: string) =>
