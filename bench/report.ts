@@ -8,6 +8,8 @@ export interface SizeResult {
   readonly syncsPerSecond: number;
   readonly rawApplyPerSecond: number;
   readonly throughputRatio: number;
+  /** Cores the operator used while syncing: CPU seconds over the created-to-Ready time. */
+  readonly operatorCpuCores: number;
   readonly idleRequestsPerInterval: { readonly list: number; readonly get: number; readonly reveal: number; readonly total: number };
   readonly rotations: number;
   readonly rotationsMissed: number;
@@ -70,6 +72,7 @@ export function markdownReport(report: BenchReport): string {
     row('syncs per second', (r) => r.syncsPerSecond, (r) => r.syncsPerSecond),
     row('raw server-side apply per second (same API server)', (r) => r.rawApplyPerSecond, (r) => r.rawApplyPerSecond),
     row('sync / raw apply throughput', (r) => r.throughputRatio),
+    row('operator CPU while syncing (cores)', (r) => r.operatorCpuCores, (r) => r.operatorCpuCores),
     row('Thalassa requests per poll interval, nothing changed', (r) => `${r.idleRequestsPerInterval.total} (${r.idleRequestsPerInterval.list} list, ${r.idleRequestsPerInterval.get} get, ${r.idleRequestsPerInterval.reveal} reveal)`, (r) => Math.max(r.idleRequestsPerInterval.total, 1)),
     row('reveals per rotation', (r) => r.revealsPerRotation),
     row('rotation lag p50 / p95 / p99 (s)', (r) => `${r.rotationLagS.p50} / ${r.rotationLagS.p95} / ${r.rotationLagS.p99} (${r.rotations} rotations${r.rotationsMissed ? `, ${r.rotationsMissed} missed` : ''})`, (r) => r.rotationLagS.p99),

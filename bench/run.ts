@@ -28,7 +28,7 @@ import { applyCrds } from '../test/support/crds.ts';
 import { loadKubeConfig } from '../test/support/kube.ts';
 import { OperatorProcess, sumMetric } from '../test/support/operator-process.ts';
 import { machineDescription, markdownReport, type BenchReport, type SizeResult } from './report.ts';
-import { mib, PeakRss, percentile, round, runLimited } from './stats.ts';
+import { cpuSeconds, mib, PeakRss, percentile, round, runLimited } from './stats.ts';
 
 const group = 'secrets.thalassa.cloud';
 const organisation = 'org-bench';
@@ -151,6 +151,7 @@ async function benchSize(kc: KubeConfig, kubeconfigPath: string, emulator: Emula
     await operator.waitReady();
     log(`N=${n}: creating ${n} ThalassaSecrets`);
     const names = paths.map((_, i) => `s-${String(i).padStart(5, '0')}`);
+    const cpuBefore = cpuSeconds(operator.child.pid ?? 0);
     const started = performance.now();
     await runLimited(names, 32, async (name, i) => {
       await objects.createNamespacedCustomObject({
@@ -170,6 +171,7 @@ async function benchSize(kc: KubeConfig, kubeconfigPath: string, emulator: Emula
     while (readyAt.size < n) await sleep(100);
     const allReady = Math.max(...readyAt.values());
     const timeToReadyS = (allReady - started) / 1000;
+    const operatorCores = (cpuSeconds(operator.child.pid ?? 0) - cpuBefore) / timeToReadyS;
     log(`N=${n}: all Ready in ${round(timeToReadyS)} s (creating took ${round((created - started) / 1000)} s)`);
 
     log(`N=${n}: idle polling for ${2 * refreshS} s`);
@@ -232,6 +234,7 @@ async function benchSize(kc: KubeConfig, kubeconfigPath: string, emulator: Emula
       syncsPerSecond: round(n / timeToReadyS, 1),
       rawApplyPerSecond: round(rawPerSecond, 1),
       throughputRatio: round(n / timeToReadyS / rawPerSecond),
+      operatorCpuCores: round(operatorCores),
       idleRequestsPerInterval: idleRequests,
       rotations: lags.length,
       rotationsMissed: rotations - lags.length,

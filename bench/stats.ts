@@ -18,6 +18,16 @@ export function rssBytes(pid: number): number {
   }
 }
 
+/** CPU time (user + system) a process has used, in seconds, from /proc (Linux; 100 ticks a second). */
+export function cpuSeconds(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.split(' ') ?? [];
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return 0;
+  }
+}
+
 /** Samples a process's RSS every `intervalMs` and keeps the peak. */
 export class PeakRss {
   #peak = 0;
