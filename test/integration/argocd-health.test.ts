@@ -5,7 +5,7 @@ import { LuaFactory } from 'wasmoon';
 import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ThalassaSecretSpec } from '../../src/api/v1alpha1/thalassa-secret.ts';
-import { uniqueName, waitFor } from '../support/kube.ts';
+import { waitFor } from '../support/kube.ts';
 import { group, OperatorHarness, organisation, region } from '../support/operator-harness.ts';
 
 /*
@@ -53,7 +53,6 @@ interface StoreObject {
 describe('the Argo CD health checks of docs/gitops.md', () => {
   let h: OperatorHarness;
   let idle: OperatorHarness;
-  const clusterStores: string[] = [];
 
   const spec = (path: string): ThalassaSecretSpec => ({ data: [{ key: 'value', path }] });
 
@@ -81,9 +80,6 @@ describe('the Argo CD health checks of docs/gitops.md', () => {
   });
 
   afterAll(async () => {
-    for (const name of clusterStores) {
-      await h.objects.deleteClusterCustomObject({ group, version: 'v1alpha1', plural: 'clusterthalassasecretstores', name }).catch(() => undefined);
-    }
     await idle.stop();
     await h.stop();
   });
@@ -147,24 +143,7 @@ describe('the Argo CD health checks of docs/gitops.md', () => {
   });
 
   it('says Healthy for a usable cluster store', async () => {
-    const name = uniqueName('health-store');
-    clusterStores.push(name);
-    await h.objects.createClusterCustomObject({
-      group,
-      version: 'v1alpha1',
-      plural: 'clusterthalassasecretstores',
-      body: {
-        apiVersion: `${group}/v1alpha1`,
-        kind: 'ClusterThalassaSecretStore',
-        metadata: { name },
-        spec: {
-          apiURL: h.emulator.url,
-          region,
-          organisation,
-          auth: { personalAccessToken: { secretRef: { name: 'thalassa-token', key: 'token', namespace: h.namespace } } },
-        },
-      },
-    });
+    const name = await h.createClusterStore('health-store');
     const store = await waitForStoreReason(
       async () => (await h.objects.getClusterCustomObject({ group, version: 'v1alpha1', plural: 'clusterthalassasecretstores', name })) as StoreObject,
       'Valid',

@@ -474,16 +474,7 @@ describe('the Helm chart', () => {
 
         // A store with a token Secret; a sync, a rotation forced by the annotation, a restart.
         const apps = h.kc.makeApiClient(AppsV1Api);
-        await apps.createNamespacedDeployment({
-          namespace: h.namespace,
-          body: {
-            metadata: { name: 'api' },
-            spec: {
-              selector: { matchLabels: { app: 'api' } },
-              template: { metadata: { labels: { app: 'api' } }, spec: { containers: [{ name: 'api', image: 'example.invalid/api:1' }] } },
-            },
-          },
-        });
+        await h.createDeployment('api');
         h.putSecret('/chart/password', 'one');
         await h.createThalassaSecret('rotating', { data: [{ key: 'password', path: '/chart/password' }], rolloutRestartTargets: [{ kind: 'Deployment', name: 'api' }] });
         await h.waitForData('rotating', { password: 'one' }, 60_000);

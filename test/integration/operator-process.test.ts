@@ -68,16 +68,7 @@ describe('the operator process', () => {
 
   it('runs the controllers on the leader only, hands over on SIGKILL without replaying restarts, and releases on SIGTERM', async () => {
     const apps = h.kc.makeApiClient(AppsV1Api);
-    await apps.createNamespacedDeployment({
-      namespace: h.namespace,
-      body: {
-        metadata: { name: 'api' },
-        spec: {
-          selector: { matchLabels: { app: 'api' } },
-          template: { metadata: { labels: { app: 'api' } }, spec: { containers: [{ name: 'api', image: 'example.invalid/api:1' }] } },
-        },
-      },
-    });
+    await h.createDeployment('api');
     const a = await start('operator-a');
     await waitFor(async () => (await holder().catch(() => undefined)) === 'operator-a', { message: 'operator-a to lead' });
     const b = await start('operator-b');

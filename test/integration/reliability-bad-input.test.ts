@@ -2,7 +2,7 @@ import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ThalassaSecretSpec } from '../../src/api/v1alpha1/thalassa-secret.ts';
 import { reasons } from '../../src/controllers/sync-error.ts';
-import { createNamespace, deleteNamespace, isStatus, uniqueName, waitFor } from '../support/kube.ts';
+import { createNamespace, deleteNamespace, isStatus, waitFor } from '../support/kube.ts';
 import { MisbehavingThalassa } from '../support/misbehaving-thalassa.ts';
 import { group, OperatorHarness, operatorToken, organisation, region } from '../support/operator-harness.ts';
 import { listResources, snapshotSecrets, waitForReasons, type SecretSnapshot } from '../support/reliability.ts';
@@ -41,7 +41,6 @@ describe('bad input that admission cannot catch', () => {
   let h: OperatorHarness;
   let misbehaving: MisbehavingThalassa;
   let doomed: string;
-  const clusterStores: string[] = [];
   const data = (path: string, extra: Record<string, unknown> = {}) => ({ data: [{ key: 'value', path, ...extra }] });
   const on = (store: string, path = '/bad/plain'): ThalassaSecretSpec => ({ storeRef: { name: store }, ...data(path) });
   const patchSpec = (name: string, spec: Record<string, unknown>) => async () => await h.patchThalassaSecret(name, { spec });
@@ -99,9 +98,6 @@ describe('bad input that admission cannot catch', () => {
   });
 
   afterAll(async () => {
-    for (const name of clusterStores) {
-      await h.objects.deleteClusterCustomObject({ group, version: 'v1alpha1', plural: 'clusterthalassasecretstores', name }).catch(() => undefined);
-    }
     await deleteNamespace(h.kc, doomed);
     await misbehaving.stop();
     await h.stop();
@@ -317,25 +313,7 @@ describe('bad input that admission cannot catch', () => {
   it(`ends each of ${cases.length} cases in its reason, with nothing written and nothing lost`, async () => {
     expect(cases.length).toBeGreaterThanOrEqual(30);
     // A cluster store that only serves another namespace (its name must be unique in the cluster).
-    const clusterStore = uniqueName('only-elsewhere');
-    clusterStores.push(clusterStore);
-    await h.objects.createClusterCustomObject({
-      group,
-      version: 'v1alpha1',
-      plural: 'clusterthalassasecretstores',
-      body: {
-        apiVersion: `${group}/v1alpha1`,
-        kind: 'ClusterThalassaSecretStore',
-        metadata: { name: clusterStore },
-        spec: {
-          apiURL: h.emulator.url,
-          region,
-          organisation,
-          auth: { personalAccessToken: { secretRef: { name: 'thalassa-token', key: 'token', namespace: h.namespace } } },
-          conditions: [{ namespaces: ['elsewhere'] }],
-        },
-      },
-    });
+    const clusterStore = await h.createClusterStore('only-elsewhere', { conditions: [{ namespaces: ['elsewhere'] }] });
     const specOf = (c: Case): ThalassaSecretSpec =>
       c.name === 'cluster-store-not-allowed' ? { ...c.spec, storeRef: { kind: 'ClusterThalassaSecretStore', name: clusterStore } } : c.spec;
     const secretOf = (c: Case) => c.secret.name ?? c.name;

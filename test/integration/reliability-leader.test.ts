@@ -104,16 +104,7 @@ describe('leader failover under load', () => {
   it('hands over a SIGKILLed leader mid-sync: no overlapping writes, an idle standby, no replayed restart', { timeout: 240_000 }, async () => {
     const lease = uniqueName('failover');
     const apps = h.kc.makeApiClient(AppsV1Api);
-    await apps.createNamespacedDeployment({
-      namespace: h.namespace,
-      body: {
-        metadata: { name: 'api' },
-        spec: {
-          selector: { matchLabels: { app: 'api' } },
-          template: { metadata: { labels: { app: 'api' } }, spec: { containers: [{ name: 'api', image: 'example.invalid/api:1' }] } },
-        },
-      },
-    });
+    await h.createDeployment('api');
     // Five resources restart the Deployment; they sync and rotate once before the failover.
     const restarting = await createResources('restart', 5, () => ({ rolloutRestartTargets: [{ kind: 'Deployment', name: 'api' }] }));
     const a = await replica('replica-a', lease);

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AppsV1Api, type V1Deployment } from '@kubernetes/client-node';
+import type { V1Deployment } from '@kubernetes/client-node';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { restartAnnotation } from '../../src/controllers/rollout-restarter.ts';
 import { formatSyncedVersions, hashJson, rolloutDueAnnotation } from '../../src/controllers/secret-metadata.ts';
@@ -75,17 +75,7 @@ describe(`SIGKILL at random moments (seed ${seed})`, () => {
 
   it(`converges with nothing lost and no restart replayed, through ${kills} kills during a sync of ${total}`, { timeout: 400_000 }, async () => {
     const random = seededRandom(seed);
-    const apps = h.kc.makeApiClient(AppsV1Api);
-    await apps.createNamespacedDeployment({
-      namespace: h.namespace,
-      body: {
-        metadata: { name: 'api' },
-        spec: {
-          selector: { matchLabels: { app: 'api' } },
-          template: { metadata: { labels: { app: 'api' } }, spec: { containers: [{ name: 'api', image: 'example.invalid/api:1' }] } },
-        },
-      },
-    });
+    await h.createDeployment('api');
     const deployments: V1Deployment[] = [];
     const deploymentWatch = watchEvents(h.kc, `/apis/apps/v1/namespaces/${h.namespace}/deployments`, (_type, object) => deployments.push(object as V1Deployment));
     const history = new SecretHistory(h.kc, h.namespace);

@@ -85,16 +85,7 @@ describe('rotation', () => {
     h = await OperatorHarness.start({ operator: { restartCoalesceMs: 4000 } });
     const harness = h;
     const apps = harness.kc.makeApiClient(AppsV1Api);
-    await apps.createNamespacedDeployment({
-      namespace: harness.namespace,
-      body: {
-        metadata: { name: 'api' },
-        spec: {
-          selector: { matchLabels: { app: 'api' } },
-          template: { metadata: { labels: { app: 'api' } }, spec: { containers: [{ name: 'api', image: 'example.invalid/api:1' }] } },
-        },
-      },
-    });
+    await harness.createDeployment('api');
     const deployment = async (): Promise<V1Deployment> => await apps.readNamespacedDeployment({ name: 'api', namespace: harness.namespace });
     const restartDone = async () =>
       await waitFor(async () => (await harness.readSecret('restarts'))?.metadata?.annotations?.['secrets.thalassa.cloud/rollout-due'] === undefined, {

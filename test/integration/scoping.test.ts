@@ -1,34 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createNamespace, deleteNamespace, uniqueName } from '../support/kube.ts';
+import { createNamespace, deleteNamespace } from '../support/kube.ts';
 import { group, OperatorHarness, operatorToken, organisation, region } from '../support/operator-harness.ts';
 
 describe('store scoping', () => {
   let h: OperatorHarness;
   let other: string;
-  const clusterStores: string[] = [];
-
-  async function createClusterStore(conditions?: unknown[]): Promise<string> {
-    const name = uniqueName('cluster-store');
-    clusterStores.push(name);
-    await h.objects.createClusterCustomObject({
-      group,
-      version: 'v1alpha1',
-      plural: 'clusterthalassasecretstores',
-      body: {
-        apiVersion: `${group}/v1alpha1`,
-        kind: 'ClusterThalassaSecretStore',
-        metadata: { name },
-        spec: {
-          apiURL: h.emulator.url,
-          region,
-          organisation,
-          auth: { personalAccessToken: { secretRef: { name: 'thalassa-token', key: 'token', namespace: h.namespace } } },
-          ...(conditions ? { conditions } : {}),
-        },
-      },
-    });
-    return name;
-  }
+  const createClusterStore = async (conditions?: unknown[]) => await h.createClusterStore('cluster-store', conditions ? { conditions } : {});
 
   beforeAll(async () => {
     // Credentials are cached for an hour here: a rotated one is picked up only because a 401 drops it.
@@ -40,9 +17,6 @@ describe('store scoping', () => {
   });
 
   afterAll(async () => {
-    for (const name of clusterStores) {
-      await h.objects.deleteClusterCustomObject({ group, version: 'v1alpha1', plural: 'clusterthalassasecretstores', name }).catch(() => undefined);
-    }
     await deleteNamespace(h.kc, other);
     await h.stop();
   });

@@ -1,5 +1,5 @@
 import { Writable } from 'node:stream';
-import { CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
+import { AppsV1Api, CoreV1Api, CustomObjectsApi, PatchStrategy, setHeaderOptions, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
 import { inject } from 'vitest';
 import type { ThalassaSecret, ThalassaSecretSpec } from '../../src/api/v1alpha1/thalassa-secret.ts';
 import { startEmulator, type Emulator, type EmulatorOptions, type EmulatorSeed } from '../../src/emulator/index.ts';
@@ -8,7 +8,7 @@ import { KubeClient } from '../../src/kube/kube-client.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { Metrics } from '../../src/observability/metrics.ts';
 import { defaultOperatorSettings, Operator, type OperatorOptions } from '../../src/operator.ts';
-import { createNamespace, deleteNamespace, isStatus, loadKubeConfig, waitFor } from './kube.ts';
+import { createNamespace, deleteNamespace, isStatus, loadKubeConfig, uniqueName, waitFor } from './kube.ts';
 
 export const group = 'secrets.thalassa.cloud';
 export const organisation = 'org-test';
@@ -52,6 +52,7 @@ export class OperatorHarness {
   readonly namespace: string;
   readonly emulator: Emulator;
   readonly logs: string[] = [];
+  readonly #clusterStores: string[] = [];
   readonly metrics = new Metrics({ defaultMetrics: false });
   operator: Operator | undefined;
   readonly #options: HarnessOptions;
@@ -77,6 +78,47 @@ export class OperatorHarness {
     await harness.createStore('thalassa');
     if (!options.withoutOperator) await harness.startOperator();
     return harness;
+  }
+
+  /**
+  A ClusterThalassaSecretStore on the emulator with the harness's token, under a name unique in the
+  cluster (returned); stop() deletes it.
+  */
+  async createClusterStore(prefix: string, spec: Record<string, unknown> = {}): Promise<string> {
+    const name = uniqueName(prefix);
+    this.#clusterStores.push(name);
+    await this.objects.createClusterCustomObject({
+      group,
+      version: 'v1alpha1',
+      plural: 'clusterthalassasecretstores',
+      body: {
+        apiVersion: `${group}/v1alpha1`,
+        kind: 'ClusterThalassaSecretStore',
+        metadata: { name },
+        spec: {
+          apiURL: this.emulator.url,
+          region,
+          organisation,
+          auth: { personalAccessToken: { secretRef: { name: 'thalassa-token', key: 'token', namespace: this.namespace } } },
+          ...spec,
+        },
+      },
+    });
+    return name;
+  }
+
+  /** A Deployment for rolloutRestartTargets: its pods never run (the image does not exist), its template is what counts. */
+  async createDeployment(name: string): Promise<void> {
+    await this.kc.makeApiClient(AppsV1Api).createNamespacedDeployment({
+      namespace: this.namespace,
+      body: {
+        metadata: { name },
+        spec: {
+          selector: { matchLabels: { app: name } },
+          template: { metadata: { labels: { app: name } }, spec: { containers: [{ name, image: `example.invalid/${name}:1` }] } },
+        },
+      },
+    });
   }
 
   async createStore(name: string, spec: Record<string, unknown> = {}): Promise<void> {
@@ -224,6 +266,9 @@ export class OperatorHarness {
   async stop(): Promise<void> {
     await this.stopOperator();
     await this.emulator.stop();
+    for (const name of this.#clusterStores) {
+      await this.objects.deleteClusterCustomObject({ group, version: 'v1alpha1', plural: 'clusterthalassasecretstores', name }).catch(() => undefined);
+    }
     await deleteNamespace(this.kc, this.namespace);
   }
 }
