@@ -27,10 +27,11 @@ describe('npm run bench', () => {
       expect(result?.rotations).toBe(40);
       expect(result?.idleRequestsPerInterval.reveal).toBe(0);
       expect(result?.revealsPerRotation).toBe(1);
-      for (const figure of [result?.timeToReadyS, result?.rawApplyPerSecond, result?.rotationLagS.p99, result?.newResourceReadyS.p99, result?.peakRssMiB]) {
+      for (const figure of [result?.timeToReadyS, result?.backlogSyncS, result?.rawApplyPerSecond, result?.operatorCpuCores, result?.rotationLagS.p99, result?.newResourceReadyS.p99, result?.peakRssMiB]) {
         expect(Number.isFinite(figure)).toBe(true);
       }
       expect(output).toContain('| created → all Ready (s) |');
+      expect(output).toContain('| N existing, operator starts → all Ready (s) |');
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
