@@ -529,18 +529,7 @@ describe('the Helm chart', () => {
       try {
         // Outside: everything a sync would need, so that only the operator's scope keeps it untouched.
         await core.createNamespacedSecret({ namespace: outside, body: { metadata: { name: 'thalassa-token' }, stringData: { token: operatorToken } } });
-        await h.objects.createNamespacedCustomObject({
-          group,
-          version: 'v1alpha1',
-          namespace: outside,
-          plural: 'thalassasecretstores',
-          body: {
-            apiVersion: `${group}/v1alpha1`,
-            kind: 'ThalassaSecretStore',
-            metadata: { name: 'thalassa' },
-            spec: { apiURL: h.emulator.url, region, organisation, auth: { personalAccessToken: { secretRef: { name: 'thalassa-token', key: 'token' } } } },
-          },
-        });
+        await h.createStore('thalassa', {}, outside);
         h.putSecret('/chart/scoped', 'scoped');
         await h.objects.createNamespacedCustomObject({
           group,

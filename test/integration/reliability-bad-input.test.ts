@@ -369,18 +369,7 @@ describe('bad input that admission cannot catch', () => {
 
   it('lets a namespace be deleted while its resources sync, and keeps serving the others', async () => {
     await h.core.createNamespacedSecret({ namespace: doomed, body: { metadata: { name: 'thalassa-token' }, stringData: { token: operatorToken } } });
-    await h.objects.createNamespacedCustomObject({
-      group,
-      version: 'v1alpha1',
-      namespace: doomed,
-      plural: 'thalassasecretstores',
-      body: {
-        apiVersion: `${group}/v1alpha1`,
-        kind: 'ThalassaSecretStore',
-        metadata: { name: 'thalassa' },
-        spec: { apiURL: h.emulator.url, region, organisation, auth: { personalAccessToken: { secretRef: { name: 'thalassa-token', key: 'token' } } } },
-      },
-    });
+    await h.createStore('thalassa', {}, doomed);
     for (let i = 0; i < 30; i++) h.putSecret(`/bad/doomed/s-${i}`, `doomed-${i}-${canary}`);
     await Promise.all(
       Array.from({ length: 30 }, async (_, i) => {

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createNamespace, deleteNamespace } from '../support/kube.ts';
-import { group, OperatorHarness, operatorToken, organisation, region } from '../support/operator-harness.ts';
+import { OperatorHarness, operatorToken } from '../support/operator-harness.ts';
 
 describe('store scoping', () => {
   let h: OperatorHarness;
@@ -22,18 +22,7 @@ describe('store scoping', () => {
   });
 
   it('only finds a namespaced store in the resource\'s own namespace', async () => {
-    await h.objects.createNamespacedCustomObject({
-      group,
-      version: 'v1alpha1',
-      namespace: other,
-      plural: 'thalassasecretstores',
-      body: {
-        apiVersion: `${group}/v1alpha1`,
-        kind: 'ThalassaSecretStore',
-        metadata: { name: 'elsewhere' },
-        spec: { apiURL: h.emulator.url, region, organisation, auth: { personalAccessToken: { secretRef: { name: 'thalassa-token', key: 'token' } } } },
-      },
-    });
+    await h.createStore('elsewhere', {}, other);
     await h.createThalassaSecret('cross-namespace', { storeRef: { name: 'elsewhere' }, data: [{ key: 'v', path: '/scoping/value' }] });
     const resource = await h.waitForReason('cross-namespace', 'StoreNotFound');
     expect(resource.status?.conditions?.[0]?.message).toContain(`ThalassaSecretStore ${h.namespace}/elsewhere does not exist`);

@@ -121,11 +121,12 @@ export class OperatorHarness {
     });
   }
 
-  async createStore(name: string, spec: Record<string, unknown> = {}): Promise<void> {
+  /** A ThalassaSecretStore on the emulator with the token Secret `thalassa-token` of its namespace (the harness's by default). */
+  async createStore(name: string, spec: Record<string, unknown> = {}, namespace = this.namespace): Promise<void> {
     await this.objects.createNamespacedCustomObject({
       group,
       version: 'v1alpha1',
-      namespace: this.namespace,
+      namespace,
       plural: 'thalassasecretstores',
       body: {
         apiVersion: `${group}/v1alpha1`,
