@@ -8,6 +8,7 @@ import { group } from './api/v1alpha1/common.ts';
 import type { ClusterThalassaSecretStore, ThalassaSecretStore } from './api/v1alpha1/secret-store.ts';
 import type { StoreRef, ThalassaSecret } from './api/v1alpha1/thalassa-secret.ts';
 import { RolloutRestarter } from './controllers/rollout-restarter.ts';
+import { labelLegacySecrets } from './controllers/managed-label-migration.ts';
 import { managedSecretSelector } from './controllers/secret-metadata.ts';
 import { StoreController } from './controllers/store-controller.ts';
 import { StoreResolver, type OperatorIdentity } from './controllers/store-resolver.ts';
@@ -75,10 +76,17 @@ export class Operator {
   readonly #poller: VersionPoller;
   readonly #resolver: StoreResolver;
   readonly queue: WorkQueue;
+  readonly #kube: KubeClient;
+  readonly #namespaces: OperatorOptions['namespaces'];
+  readonly #logger: Logger;
   #started = false;
+  #stopping = false;
 
   constructor(options: OperatorOptions) {
     const { kube, logger, metrics, namespaces } = options;
+    this.#kube = kube;
+    this.#namespaces = namespaces;
+    this.#logger = logger;
     const onRestart = (resource: string) => (reason: string) => metrics.watchRestarts.inc({ resource, reason });
     const crdPath = `/apis/${group}/v1alpha1`;
     this.#resources = new ScopedInformer({
@@ -156,6 +164,7 @@ export class Operator {
       resolver: this.#resolver,
       catalog,
       queue: this.queue,
+      defaultStore: options.defaultStore,
       defaultIntervalMs: options.defaultRefreshIntervalMs,
       metrics,
       logger,
@@ -167,6 +176,7 @@ export class Operator {
       clusterStores: this.#clusterStores,
       queue: this.queue,
       reconciler,
+      defaultStore: options.defaultStore,
       concurrency: options.concurrency,
       onResourceChanged: (resource, key) => this.#poller.track(key, resource),
       onForceSync: (key) => void this.#poller.pollNow(key),
@@ -204,8 +214,15 @@ export class Operator {
   start(): void {
     if (this.#started) return;
     this.#started = true;
+    // Before the Secret watch lists: Secrets of an earlier version then show in its cache.
+    const migrated = labelLegacySecrets(this.#kube, this.#namespaces, this.#logger).catch((error: unknown) => {
+      this.#logger.warn({ err: error }, 'could not label the Secrets of an earlier version; each is read again at its first reconcile');
+    });
     // Stores and Secrets first, so that the first reconciles find them in the caches.
-    for (const informer of [this.#stores, this.#clusterStores, this.#managedSecrets]) informer.start();
+    for (const informer of [this.#stores, this.#clusterStores]) informer.start();
+    void migrated.then(() => {
+      if (!this.#stopping) this.#managedSecrets.start();
+    });
     void Promise.all([this.#stores.synced, this.#clusterStores.synced, this.#managedSecrets.synced]).then(() => {
       this.#resources.start();
       this.#secretController.start();
@@ -218,6 +235,7 @@ export class Operator {
 
   /** Stops taking work, gives in-flight reconciles `graceMs` to end, then stops watching. */
   async stop(graceMs = 10_000): Promise<void> {
+    this.#stopping = true;
     await this.#poller.stop();
     await Promise.all([this.#secretController.stop(graceMs), this.#storeController.stop(graceMs)]);
     await Promise.all(this.#informers.map(async (informer) => await informer.stop()));

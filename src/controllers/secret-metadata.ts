@@ -7,13 +7,30 @@ import { group } from '../api/v1alpha1/common.ts';
 
 export const fieldManager = 'thalassa-secrets-operator';
 
-/** On every Secret the operator writes; the Secret watch selects on it. */
+/**
+On every Secret the operator writes, its own Secrets and those it merges keys into; the Secret
+watch selects on it. A label of the operator's own group: no other tool claims it, so writing it
+into someone else's Secret under Merge fights nobody over it.
+*/
+export const managedLabel = `${group}/managed`;
+export const managedValue = 'true';
+export const managedSecretSelector = `${managedLabel}=${managedValue}`;
+
+/**
+The well-known label, only on Secrets the operator created (Owner, Orphan): under Merge the
+Secret belongs to whoever created it (often Helm, which sets this label itself).
+*/
 export const managedByLabel = 'app.kubernetes.io/managed-by';
 export const managedByValue = 'thalassa-secrets-operator';
-export const managedSecretSelector = `${managedByLabel}=${managedByValue}`;
 
 /** `<namespace>/<name>` of the ThalassaSecret that writes this Secret (also for Orphan and Merge, which have no ownerReference). */
 export const ownerAnnotation = `${group}/owner`;
+/**
+The UID of the ThalassaSecret the operator created this Secret for, written once, at creation,
+and never under Merge: the proof that a Secret is the operator's (see ownershipOf). The owner
+annotation alone proves nothing, since Merge writes it into Secrets of others.
+*/
+export const createdForAnnotation = `${group}/created-for`;
 /** The synced secrets and versions, see formatSyncedVersions. */
 export const syncedVersionsAnnotation = `${group}/synced-versions`;
 /**
@@ -53,10 +70,10 @@ export interface SyncedVersion {
   readonly version: number;
 }
 
-/** `path=version` pairs sorted by path, separated by commas: short, stable, readable in kubectl. */
+/** `path=version` pairs sorted by path and version, separated by commas: short, stable, readable in kubectl. */
 export function formatSyncedVersions(versions: readonly SyncedVersion[]): string {
   return [...versions]
-    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0))
+    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : a.version - b.version))
     .map((v) => `${v.path}=${v.version}`)
     .join(',');
 }

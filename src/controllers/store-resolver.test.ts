@@ -62,6 +62,35 @@ describe('StoreResolver', () => {
     });
   });
 
+  it.for([
+    ['without serviceAccountID', { serviceAccountRef: { name: 'app' } }, 'must set serviceAccountID:'],
+    ['without serviceAccountRef', { serviceAccountID: 'sa-tenant' }, 'must set serviceAccountRef:'],
+    ['with neither', {}, 'must set serviceAccountID and serviceAccountRef:'],
+  ] as const)("never lends the operator's own identity to a namespaced workload-identity store %s", async ([, workloadIdentity, fragment]) => {
+    const withIdentity = new StoreResolver({
+      kube: unreachableKube,
+      stores: { get: () => undefined },
+      clusterStores: { get: () => undefined },
+      defaultStore: { kind: 'ClusterThalassaSecretStore', name: 'default' },
+      // The operator has an identity of its own, which the store must not fall back to.
+      operatorIdentity: { serviceAccountId: 'sa-operator', subjectTokenFile: '/var/run/secrets/thalassa/token' },
+      clientDefaults: {},
+      defaultRateLimit: { requestsPerSecond: 1, burst: 1 },
+      logger: createLogger({ level: 'silent' }),
+    });
+    // What admission refuses, as an object stored before the rule would be.
+    const store: ThalassaSecretStore = {
+      apiVersion: 'secrets.thalassa.cloud/v1alpha1',
+      kind: 'ThalassaSecretStore',
+      metadata: { name: 'borrower', namespace: 'team-a' },
+      spec: { organisation: 'org-1', region: 'nl-01', auth: { workloadIdentity } },
+    };
+    const { reason, message } = await reasonOf(withIdentity.clientFor(store));
+    expect(reason).toBe('InvalidStore');
+    expect(message).toContain(`ThalassaSecretStore/team-a/borrower: workloadIdentity of a namespaced store ${fragment}`);
+    expect(message).toContain("only cluster stores may use the operator's own identity");
+  });
+
   it('reads a cluster store credential from the namespace its ref names', async () => {
     const store = {
       apiVersion: 'secrets.thalassa.cloud/v1alpha1',

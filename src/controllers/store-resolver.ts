@@ -1,13 +1,14 @@
 import { createHash, X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import type { AnySecretStore, ClusterThalassaSecretStore, StoreAuth, ThalassaSecretStore } from '../api/v1alpha1/secret-store.ts';
-import type { StoreRef, ThalassaSecret } from '../api/v1alpha1/thalassa-secret.ts';
+import type { ThalassaSecret } from '../api/v1alpha1/thalassa-secret.ts';
 import { isNotFound, toKubeApiError } from '../kube/errors.ts';
 import { paths, type KubeClient } from '../kube/kube-client.ts';
 import type { Logger } from '../observability/logger.ts';
 import { ThalassaClient, defaultApiURL, type ThalassaClientOptions } from '../thalassa/client.ts';
 import type { ThalassaCredential } from '../thalassa/credentials.ts';
 import { matchesSelector } from './label-selector.ts';
+import { storeKey, storeOf, type DefaultStore, type StoreIdentity } from './store-ref.ts';
 import { reasons, SyncError } from './sync-error.ts';
 
 export const defaultTokenAudience = 'https://api.thalassa.cloud';
@@ -22,7 +23,7 @@ export interface StoreResolverOptions {
   readonly kube: KubeClient;
   readonly stores: { get(key: string): ThalassaSecretStore | undefined };
   readonly clusterStores: { get(key: string): ClusterThalassaSecretStore | undefined };
-  readonly defaultStore: { readonly kind: StoreRef['kind']; readonly name: string };
+  readonly defaultStore: DefaultStore;
   readonly operatorIdentity: OperatorIdentity;
   /** Client settings every store shares (timeouts, retries, metrics hook). */
   readonly clientDefaults: Partial<Omit<ThalassaClientOptions, 'region' | 'organisation' | 'credential'>>;
@@ -69,26 +70,26 @@ export class StoreResolver {
   /** The store of `resource`, if it may use it; the reason otherwise. */
   async resolveFor(resource: ThalassaSecret): Promise<ResolvedStore> {
     const namespace = resource.metadata.namespace ?? '';
-    const { ref, store } = this.#storeOf(resource);
+    const { identity, store } = this.#storeOf(resource);
     if (store?.kind === 'ThalassaSecretStore') return await this.clientFor(store);
     if (store) {
       await this.#assertNamespaceAllowed(store, namespace);
       return await this.clientFor(store);
     }
-    if ((ref.kind ?? 'ThalassaSecretStore') === 'ThalassaSecretStore') {
-      throw new SyncError(reasons.StoreNotFound, `ThalassaSecretStore ${namespace}/${ref.name} does not exist`);
+    const implicit = identity.implicit ? ' (the default store: this resource has no storeRef)' : '';
+    if (identity.kind === 'ThalassaSecretStore') {
+      throw new SyncError(reasons.StoreNotFound, `ThalassaSecretStore ${identity.namespace}/${identity.name} does not exist${implicit}`);
     }
-    const implicit = resource.spec.storeRef ? '' : ' (the default store: this resource has no storeRef)';
-    throw new SyncError(reasons.StoreNotFound, `ClusterThalassaSecretStore ${ref.name} does not exist${implicit}`);
+    throw new SyncError(reasons.StoreNotFound, `ClusterThalassaSecretStore ${identity.name} does not exist${implicit}`);
   }
 
-  #storeOf(resource: ThalassaSecret): { ref: StoreRef; store: AnySecretStore | undefined } {
-    const ref = resource.spec.storeRef ?? this.#options.defaultStore;
+  #storeOf(resource: ThalassaSecret): { identity: StoreIdentity; store: AnySecretStore | undefined } {
+    const identity = storeOf(resource, this.#options.defaultStore);
     const store =
-      (ref.kind ?? 'ThalassaSecretStore') === 'ThalassaSecretStore'
-        ? this.#options.stores.get(`${resource.metadata.namespace ?? ''}/${ref.name}`)
-        : this.#options.clusterStores.get(ref.name);
-    return { ref, store };
+      identity.kind === 'ThalassaSecretStore'
+        ? this.#options.stores.get(`${identity.namespace}/${identity.name}`)
+        : this.#options.clusterStores.get(identity.name);
+    return { identity, store };
   }
 
   /** A client for `store`; throws a SyncError when its configuration or credentials are unusable. */
@@ -192,6 +193,7 @@ export class StoreResolver {
 
   #workloadIdentity(store: AnySecretStore, identity: NonNullable<StoreAuth['workloadIdentity']>): ThalassaCredential {
     const operator = this.#options.operatorIdentity;
+    if (store.kind === 'ThalassaSecretStore') assertOwnIdentity(store, identity);
     const serviceAccountId = identity.serviceAccountID ?? operator.serviceAccountId;
     if (!serviceAccountId) {
       throw new SyncError(
@@ -263,10 +265,9 @@ export class StoreResolver {
   }
 }
 
+/** For messages and as the key of its client: `ClusterThalassaSecretStore/default`, `ThalassaSecretStore/ns/name`. */
 export function storeDescription(store: AnySecretStore): string {
-  return store.kind === 'ClusterThalassaSecretStore'
-    ? `ClusterThalassaSecretStore/${store.metadata.name}`
-    : `ThalassaSecretStore/${store.metadata.namespace ?? ''}/${store.metadata.name}`;
+  return storeKey(store);
 }
 
 /**
@@ -281,6 +282,22 @@ function credentialNamespace(store: AnySecretStore, refNamespace: string | undef
     throw new SyncError(reasons.InvalidStore, `${storeDescription(store)}: a namespaced store can only use Secrets of its own namespace, not ${refNamespace}`);
   }
   return own;
+}
+
+/**
+Only a cluster store may borrow the operator's own Thalassa identity (its service account ID or its
+projected token): a namespaced store names both its Thalassa service account and its Kubernetes
+ServiceAccount. Admission refuses such a store; this holds for one stored before those rules.
+*/
+function assertOwnIdentity(store: ThalassaSecretStore, identity: NonNullable<StoreAuth['workloadIdentity']>): void {
+  const missing = [identity.serviceAccountID === undefined ? 'serviceAccountID' : undefined, identity.serviceAccountRef ? undefined : 'serviceAccountRef'].filter(
+    (field): field is string => field !== undefined,
+  );
+  if (missing.length === 0) return;
+  throw new SyncError(
+    reasons.InvalidStore,
+    `${storeDescription(store)}: workloadIdentity of a namespaced store must set ${missing.join(' and ')}: only cluster stores may use the operator's own identity`,
+  );
 }
 
 /** What reading one key of a credential Secret found. */

@@ -11,6 +11,8 @@ export const reasons = {
   SecretExists: 'SecretExists',
   SecretOwnedByAnother: 'SecretOwnedByAnother',
   SecretMissing: 'SecretMissing',
+  ProtectedSecret: 'ProtectedSecret',
+  FieldConflict: 'FieldConflict',
   InvalidSource: 'InvalidSource',
   KeyCollision: 'KeyCollision',
   DecodingFailed: 'DecodingFailed',

@@ -2,14 +2,17 @@
 The Kubernetes Secret a ThalassaSecret writes: its resolved settings, who owns an existing one,
 which of its fields this operator manages, and the object to apply.
 */
-import type { V1ManagedFieldsEntry, V1Secret } from '@kubernetes/client-node';
+import type { V1ManagedFieldsEntry, V1OwnerReference, V1Secret } from '@kubernetes/client-node';
 import { apiVersion } from '../api/v1alpha1/common.ts';
 import type { ThalassaSecret } from '../api/v1alpha1/thalassa-secret.ts';
 import {
+  createdForAnnotation,
   dataHashAnnotation,
   fieldManager,
   managedByLabel,
   managedByValue,
+  managedLabel,
+  managedValue,
   ownerAnnotation,
   rolloutDueAnnotation,
   shapeHashAnnotation,
@@ -46,19 +49,67 @@ export function ownerKeyOf(resource: ThalassaSecret): string {
 }
 
 export type Ownership =
-  /** This resource wrote it. */
+  /**
+  The operator created it for this resource, or for an earlier resource of the same namespace and
+  name that is gone (the same key now holds another UID): nobody else's data is in it.
+  */
   | { readonly kind: 'ours' }
+  /** This resource merges its keys into a Secret that someone else created. */
+  | { readonly kind: 'merged' }
   /** Another ThalassaSecret writes it. */
   | { readonly kind: 'other-thalassa-secret'; readonly owner: string }
   /** Someone else's Secret (created by hand, by Helm, by another controller). */
   | { readonly kind: 'foreign'; readonly controller?: string | undefined };
 
+/**
+Whose Secret this is, proven by what only the operator's own creation leaves: the UID-bound
+created-for marker (or, for a Secret written before that marker existed, the `type` field owned by
+this operator's field manager alone, which a create or an Owner/Orphan apply sets and Merge never
+does). The owner annotation alone only says who writes into it.
+*/
 export function ownershipOf(secret: V1Secret, resource: ThalassaSecret): Ownership {
-  const owner = secret.metadata?.annotations?.[ownerAnnotation];
-  if (owner === ownerKeyOf(resource)) return { kind: 'ours' };
-  if (owner !== undefined) return { kind: 'other-thalassa-secret', owner };
-  const controller = secret.metadata?.ownerReferences?.find((ref) => ref.controller);
+  const writer = secret.metadata?.annotations?.[ownerAnnotation];
+  if (writer !== undefined && writer !== ownerKeyOf(resource)) return { kind: 'other-thalassa-secret', owner: writer };
+  if (writer !== undefined) return createdByOperator(secret) ? { kind: 'ours' } : { kind: 'merged' };
+  const controller = controllerOf(secret);
   return { kind: 'foreign', controller: controller ? `${controller.kind}/${controller.name}` : undefined };
+}
+
+function createdByOperator(secret: V1Secret): boolean {
+  if (secret.metadata?.annotations?.[createdForAnnotation] !== undefined) return true;
+  const typeOwners = (secret.metadata?.managedFields ?? []).filter((entry) => ownsField(entry, 'f:type'));
+  return typeOwners.length > 0 && typeOwners.every((entry) => entry.manager === fieldManager);
+}
+
+function controllerOf(secret: V1Secret): V1OwnerReference | undefined {
+  return secret.metadata?.ownerReferences?.find((ref) => ref.controller === true);
+}
+
+/** Types whose content Kubernetes itself manages: a token minted for a ServiceAccount, a bootstrap token. */
+export const protectedSecretTypes: readonly string[] = ['kubernetes.io/service-account-token', 'bootstrap.kubernetes.io/token'];
+
+/**
+Why Merge must not write into `secret`, if it must not: Kubernetes manages its content, or another
+object controls it (its controller would undo or fight every write).
+*/
+export function mergeRefusal(secret: V1Secret, resource: ThalassaSecret): string | undefined {
+  const name = secret.metadata?.name ?? '';
+  if (secret.type !== undefined && protectedSecretTypes.includes(secret.type)) {
+    return `Secret ${name} is of type ${secret.type}, whose content Kubernetes manages; creationPolicy Merge never writes into it`;
+  }
+  const controller = controllerOf(secret);
+  if (controller && controller.uid !== resource.metadata.uid) {
+    return (
+      `Secret ${name} is controlled by ${controller.kind}/${controller.name}, which would undo or fight every write; ` +
+      'creationPolicy Merge never writes into a Secret another controller manages'
+    );
+  }
+  return undefined;
+}
+
+function ownsField(entry: V1ManagedFieldsEntry, field: string): boolean {
+  const fields = entry.fieldsV1 as Record<string, unknown> | undefined;
+  return fields !== undefined && field in fields;
 }
 
 /** Fields under `f:data` / `f:metadata.f:labels` / `f:metadata.f:annotations` that a manager entry owns. */
@@ -85,6 +136,21 @@ export function managedKeys(secret: V1Secret): ManagedKeys {
     data: collect(['f:data']),
     labels: collect(['f:metadata', 'f:labels']),
     annotations: collect(['f:metadata', 'f:annotations']),
+  };
+}
+
+/** What this operator's field manager owns in `secret` and no other manager owns too. */
+export function managedKeysSolely(secret: V1Secret): ManagedKeys {
+  const ours = managedKeys(secret);
+  const others = (secret.metadata?.managedFields ?? []).filter((entry) => entry.manager !== fieldManager);
+  const only = (keys: ReadonlySet<string>, path: string[]) => {
+    const shared = new Set(others.flatMap((entry) => ownedKeys(entry, path)));
+    return new Set([...keys].filter((key) => !shared.has(key)));
+  };
+  return {
+    data: only(ours.data, ['f:data']),
+    labels: only(ours.labels, ['f:metadata', 'f:labels']),
+    annotations: only(ours.annotations, ['f:metadata', 'f:annotations']),
   };
 }
 
@@ -133,10 +199,11 @@ export function desiredSecret(input: DesiredSecretInput): V1Secret {
     metadata: {
       name: settings.name,
       namespace: settings.namespace,
-      labels: { ...(merge ? {} : settings.labels), [managedByLabel]: managedByValue },
+      labels: { ...(merge ? {} : { ...settings.labels, [managedByLabel]: managedByValue }), [managedLabel]: managedValue },
       annotations: {
         ...(merge ? {} : settings.annotations),
         [ownerAnnotation]: ownerKeyOf(resource),
+        ...(merge ? {} : { [createdForAnnotation]: resource.metadata.uid ?? '' }),
         [syncedVersionsAnnotation]: input.syncedVersions,
         [dataHashAnnotation]: input.dataHash,
         [shapeHashAnnotation]: input.shapeHash,

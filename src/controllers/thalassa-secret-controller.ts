@@ -8,6 +8,7 @@ import type { Metrics } from '../observability/metrics.ts';
 import { Controller } from '../runtime/controller.ts';
 import type { WorkQueue } from '../runtime/workqueue.ts';
 import { ownerAnnotation } from './secret-metadata.ts';
+import { usesStore, type DefaultStore } from './store-ref.ts';
 import { targetSettings } from './target-secret.ts';
 import type { ThalassaSecretReconciler } from './thalassa-secret-reconciler.ts';
 
@@ -21,6 +22,8 @@ export interface ThalassaSecretControllerOptions {
   readonly clusterStores: { addHandlers(handlers: { onAdd?(o: AnySecretStore & KubeObject): void; onUpdate?(p: AnySecretStore & KubeObject, c: AnySecretStore & KubeObject): void }): void };
   readonly queue: WorkQueue;
   readonly reconciler: ThalassaSecretReconciler;
+  /** The store of resources without storeRef: a change to it re-queues them. */
+  readonly defaultStore: DefaultStore;
   readonly concurrency: number;
   /** Called when a resource changed in a way that may change what it follows (the poller's registry). */
   readonly onResourceChanged?: ((resource: ThalassaSecret | undefined, key: string) => void) | undefined;
@@ -91,7 +94,7 @@ export class ThalassaSecretController {
     });
     const onStore = (store: AnySecretStore & KubeObject) => {
       for (const resource of resources.list()) {
-        if (usesStore(resource, store)) queue.add(objectKey(resource), 'low');
+        if (usesStore(resource, store, this.#options.defaultStore)) queue.add(objectKey(resource), 'low');
       }
     };
     stores.addHandlers({ onAdd: onStore, onUpdate: (_p, c) => onStore(c) });
@@ -117,8 +120,3 @@ function specOrIntentChanged(previous: KubeObject, current: KubeObject): boolean
   );
 }
 
-function usesStore(resource: ThalassaSecret, store: AnySecretStore): boolean {
-  const ref = resource.spec.storeRef;
-  if (store.kind === 'ClusterThalassaSecretStore') return ref ? ref.kind === 'ClusterThalassaSecretStore' && ref.name === store.metadata.name : true;
-  return (ref?.kind ?? 'ThalassaSecretStore') === 'ThalassaSecretStore' && ref?.name === store.metadata.name && resource.metadata.namespace === store.metadata.namespace;
-}

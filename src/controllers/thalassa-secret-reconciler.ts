@@ -18,6 +18,10 @@ import {
   hashData,
   hashJson,
   managedByLabel,
+  managedByValue,
+  managedLabel,
+  managedValue,
+  createdForAnnotation,
   formatRolloutDue,
   parseRolloutDue,
   parseSyncedVersions,
@@ -37,7 +41,11 @@ import {
   desiredSecret,
   keysTakenOver,
   managedKeys,
+  managedKeysSolely,
+  mergeRefusal,
   ownershipOf,
+  protectedSecretTypes,
+  type Ownership,
   targetSettings,
   type TargetSettings,
 } from './target-secret.ts';
@@ -141,28 +149,23 @@ export class ThalassaSecretReconciler {
   }
 
   async #sync(resource: ThalassaSecret, settings: TargetSettings, signal: AbortSignal | undefined, read = false): Promise<SyncResult> {
+    if (settings.creationPolicy !== 'Merge' && protectedSecretTypes.includes(settings.type)) {
+      // Admission refuses these types; a resource stored before that rule still must not get one.
+      throw new SyncError(reasons.ProtectedSecret, `target.type ${settings.type} is managed by Kubernetes and cannot be a target; no Secret is written`);
+    }
     const store = await this.#deps.stores.resolveFor(resource);
     const view = await this.#readTarget(settings, read);
     const ownership = view.secret ? ownershipOf(view.secret, resource) : undefined;
-    if (ownership?.kind === 'other-thalassa-secret') {
-      throw new SyncError(reasons.SecretOwnedByAnother, `Secret ${settings.name} is written by ThalassaSecret ${ownership.owner}`);
-    }
-    if (ownership?.kind === 'foreign' && settings.creationPolicy !== 'Merge') {
-      const by = ownership.controller ? ` (controlled by ${ownership.controller})` : '';
-      throw new SyncError(
-        reasons.SecretExists,
-        `Secret ${settings.name} already exists and was not created by this ThalassaSecret${by}; it is left alone. ` +
-          'Set target.creationPolicy: Merge to write the synced keys into it',
-      );
-    }
+    if (view.secret && ownership) assertMayWrite(view.secret, ownership, settings, resource);
     if (!view.secret && settings.creationPolicy === 'Merge') {
       throw new SyncError(reasons.SecretMissing, `Secret ${settings.name} does not exist; creationPolicy Merge only writes into an existing Secret`);
     }
-    const ours = ownership?.kind === 'ours' ? view.secret : undefined;
+    // The Secret as this resource last wrote it: its own, or someone else's it merges keys into.
+    const ours = ownership?.kind === 'ours' || ownership?.kind === 'merged' ? view.secret : undefined;
     const recorded = ours
       ? parseSyncedVersions(ours.metadata?.annotations?.[syncedVersionsAnnotation])
       : (resource.status?.syncedVersions ?? []);
-    const context: PlanContext = { store, catalog: this.#deps.catalog, recorded: new Map(recorded.map((v) => [v.path, v.version])), signal };
+    const context: PlanContext = { store, catalog: this.#deps.catalog, recorded: heldVersions(recorded), signal };
 
     let plan: SourcePlan;
     try {
@@ -185,7 +188,7 @@ export class ThalassaSecretReconciler {
       return await this.#onRemoteGone(resource, settings, ours, error);
     }
     const data = buildSecretData(resource.spec, resolved.values);
-    const synced = dedupeVersions(resolved.synced);
+    const synced = distinctVersions(resolved.synced);
     const dataHash = hashData(data);
     const previousHash = ours?.metadata?.annotations?.[dataHashAnnotation];
     const versionsChanged = formatSyncedVersions(synced) !== formatSyncedVersions(recorded);
@@ -206,7 +209,7 @@ export class ThalassaSecretReconciler {
       store: storeIdentity(store),
     });
     try {
-      await this.#write(settings, view, ours, desired);
+      await this.#write(settings, view, ownership?.kind === 'ours' ? ours : undefined, desired);
     } catch (error) {
       // Values are cached by now: the second pass reveals nothing.
       if (error instanceof SecretAppeared) return await this.#sync(resource, settings, signal, true);
@@ -258,7 +261,7 @@ export class ThalassaSecretReconciler {
     shapeHash: string,
   ): boolean {
     if (targets.some((t) => t.version === undefined)) return false;
-    const wanted = formatSyncedVersions(targets.map((t) => ({ path: t.path, version: t.version ?? 0 })).filter(uniquePath()));
+    const wanted = formatSyncedVersions(distinctVersions(targets.map((t) => ({ path: t.path, version: t.version ?? 0 }))));
     if (wanted !== formatSyncedVersions(recorded)) return false;
     const annotations = secret.metadata?.annotations ?? {};
     if (annotations[shapeHashAnnotation] !== shapeHash) return false;
@@ -361,14 +364,17 @@ export class ThalassaSecretReconciler {
     return { secret, dataTrusted: false, assumedAbsent: false };
   }
 
-  /** Creates, or applies over, the Secret. */
-  async #write(settings: TargetSettings, view: TargetView, ours: V1Secret | undefined, desired: V1Secret): Promise<void> {
+  /**
+  Creates, or applies over, the Secret. `created` is the Secret when the operator created it for
+  this resource: only such a Secret is ever replaced (a type change), never one it merges into.
+  */
+  async #write(settings: TargetSettings, view: TargetView, created: V1Secret | undefined, desired: V1Secret): Promise<void> {
     const kube = this.#deps.kube;
     const existing = view.secret;
     const path = paths.secret(settings.namespace, settings.name);
     let written: V1Secret;
     // A metadata-only view has no type: trust it, it is what was written.
-    const typeChanged = ours?.type !== undefined && settings.creationPolicy !== 'Merge' && ours.type !== desired.type;
+    const typeChanged = created?.type !== undefined && settings.creationPolicy !== 'Merge' && created.type !== desired.type;
     if (!existing || typeChanged) {
       if (existing) {
         // The type of a Secret cannot change: replace it, as `kubectl replace --force` would.
@@ -380,19 +386,38 @@ export class ThalassaSecretReconciler {
         throw new SyncError(reasons.WriteFailed, `Secret ${settings.name} appeared while it was being created; retrying`, { retryAfterMs: 1000 });
       });
     } else {
-      written = await kube.apply<V1Secret>(path, desired, fieldManager);
+      written = await this.#apply(settings, desired);
       written = await this.#removeDropped(settings, desired, written);
     }
     if (written.metadata?.resourceVersion) this.#verified.set(`${settings.namespace}/${settings.name}`, written.metadata.resourceVersion);
   }
 
   /**
+  Applies `desired`. Into the operator's own Secret it takes over whatever someone changed (that is
+  drift to repair). Into someone else's (Merge) it never forces: a key that Helm or another
+  controller owns is reported, with its manager, and left as it is.
+  */
+  async #apply(settings: TargetSettings, desired: V1Secret): Promise<V1Secret> {
+    const path = paths.secret(settings.namespace, settings.name);
+    if (settings.creationPolicy !== 'Merge') return await this.#deps.kube.apply<V1Secret>(path, desired, fieldManager);
+    return await this.#deps.kube.apply<V1Secret>(path, desired, fieldManager, { force: false }).catch((error: unknown) => {
+      if (!isConflict(error)) throw error;
+      throw new SyncError(
+        reasons.FieldConflict,
+        `Secret ${settings.name}: ${toKubeApiError(error)?.message ?? 'apply conflict'}. Under creationPolicy Merge the operator never takes over ` +
+          'a field another manager owns: remove the key from that manager, or map the synced key to another name',
+      );
+    });
+  }
+
+  /**
   Keys this operator wrote earlier (by create or apply) that the spec no longer produces. Apply
-  cannot remove what a create wrote, so they are removed explicitly, never a key of someone else.
-  Read from the apply's answer, which lists what each of our field managers owns now.
+  cannot remove what a create wrote, so they are removed explicitly, never a key of someone else:
+  under Merge, a key another manager also owns stays. Read from the apply's answer, which lists
+  what each field manager owns now.
   */
   async #removeDropped(settings: TargetSettings, desired: V1Secret, written: V1Secret): Promise<V1Secret> {
-    const owned = managedKeys(written);
+    const owned = settings.creationPolicy === 'Merge' ? managedKeysSolely(written) : managedKeys(written);
     const drop = <T>(keys: ReadonlySet<string>, wanted: Record<string, T> | undefined) =>
       Object.fromEntries([...keys].filter((k) => !(k in (wanted ?? {}))).map((k) => [k, null]));
     const data = drop(owned.data, desired.data);
@@ -420,11 +445,11 @@ export class ThalassaSecretReconciler {
   }
 
   #recordRotation(store: ResolvedStore, synced: readonly SyncedVersion[], recorded: readonly SyncedVersion[]): void {
-    const before = new Map(recorded.map((v) => [v.path, v.version]));
+    const heldPaths = new Set(recorded.map((v) => v.path));
+    const held = new Set(recorded.map((v) => `${v.path}=${v.version}`));
     for (const version of synced) {
       // A secret newly added to the spec is not a rotation; a new version of one already held is.
-      const held = before.get(version.path);
-      if (held === undefined || held === version.version) continue;
+      if (!heldPaths.has(version.path) || held.has(`${version.path}=${version.version}`)) continue;
       this.#deps.metrics.rotations.inc();
       const known = this.#deps.catalog.current(store.key, version.path);
       if (known !== undefined && known !== 'missing' && known.updatedAt !== undefined && known.version === version.version) {
@@ -480,20 +505,65 @@ function syncedState(settings: TargetSettings, synced: readonly SyncedVersion[])
   };
 }
 
-function uniquePath(): (v: SyncedVersion) => boolean {
+/**
+One entry per distinct path and version. Two keys may read one path at two versions (one pinned,
+one following the latest): each version is recorded, so that neither hides the other.
+*/
+function distinctVersions(versions: readonly SyncedVersion[]): SyncedVersion[] {
   const seen = new Set<string>();
-  return (v) => (seen.has(v.path) ? false : (seen.add(v.path), true));
+  return versions.filter((v) => {
+    const key = `${v.path}\u0000${v.version}`;
+    return seen.has(key) ? false : (seen.add(key), true);
+  });
 }
 
-function dedupeVersions(versions: readonly SyncedVersion[]): SyncedVersion[] {
-  return versions.filter(uniquePath());
+/**
+The version held of each path, for deciding what a followed path needs: the newest recorded one,
+since a pinned key of the same path can only hold an older version than the latest.
+*/
+function heldVersions(recorded: readonly SyncedVersion[]): Map<string, number> {
+  const held = new Map<string, number>();
+  for (const { path, version } of recorded) held.set(path, Math.max(version, held.get(path) ?? 0));
+  return held;
+}
+
+/** Refuses to write a Secret this resource may not write under its creationPolicy; leaves the Secret as it is. */
+function assertMayWrite(secret: V1Secret, ownership: Ownership, settings: TargetSettings, resource: ThalassaSecret): void {
+  if (ownership.kind === 'other-thalassa-secret') {
+    throw new SyncError(reasons.SecretOwnedByAnother, `Secret ${settings.name} is written by ThalassaSecret ${ownership.owner}`);
+  }
+  if (ownership.kind === 'ours') return;
+  if (settings.creationPolicy === 'Merge') {
+    const refusal = mergeRefusal(secret, resource);
+    if (refusal) throw new SyncError(reasons.ProtectedSecret, `${refusal}; it is left as it is`);
+    return;
+  }
+  if (ownership.kind === 'merged') {
+    throw new SyncError(
+      reasons.SecretExists,
+      `Secret ${settings.name} was not created by the operator: this ThalassaSecret merges its keys into it. ` +
+        `creationPolicy ${settings.creationPolicy} only writes a Secret the operator created, so it is left as it is. ` +
+        'Set target.creationPolicy back to Merge, or delete the Secret to let the operator create its own',
+    );
+  }
+  const by = ownership.controller ? ` (controlled by ${ownership.controller})` : '';
+  throw new SyncError(
+    reasons.SecretExists,
+    `Secret ${settings.name} already exists and was not created by this ThalassaSecret${by}; it is left alone. ` +
+      'Set target.creationPolicy: Merge to write the synced keys into it',
+  );
 }
 
 function metadataMatches(secret: V1Secret, settings: TargetSettings, resource: ThalassaSecret): boolean {
   const labels = secret.metadata?.labels ?? {};
   const annotations = secret.metadata?.annotations ?? {};
-  if (labels[managedByLabel] === undefined) return false;
+  if (labels[managedLabel] !== managedValue) return false;
   if (settings.creationPolicy === 'Merge') return true;
+  if (labels[managedByLabel] !== managedByValue) return false;
+  // A Secret taken back from an earlier resource of the same name is marked for this one. One
+  // written before the marker existed gets it with its next write, without a reveal now just for it.
+  const createdFor = annotations[createdForAnnotation];
+  if (createdFor !== undefined && createdFor !== resource.metadata.uid) return false;
   if ((secret.type ?? 'Opaque') !== settings.type && secret.type !== undefined) return false;
   if (Object.entries(settings.labels).some(([k, v]) => labels[k] !== v)) return false;
   if (Object.entries(settings.annotations).some(([k, v]) => annotations[k] !== v)) return false;

@@ -1,4 +1,4 @@
-import type { ThalassaSecret } from '../api/v1alpha1/thalassa-secret.ts';
+import { minRefreshInterval, type ThalassaSecret } from '../api/v1alpha1/thalassa-secret.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { WorkQueue } from '../runtime/workqueue.ts';
@@ -7,11 +7,14 @@ import { RateLimitedError, UnavailableError, type ThalassaClient } from '../thal
 import { parseDuration, pollRequests, type PollRequest } from './poll-groups.ts';
 import { isSecretGone, remoteFailure } from './remote-failure.ts';
 import type { ResolvedStore, StoreResolver } from './store-resolver.ts';
+import { storeOf, type DefaultStore } from './store-ref.ts';
+import { SyncError } from './sync-error.ts';
 import type { VersionCatalog } from './version-catalog.ts';
 
 interface Tracked {
   readonly key: string;
-  /** Which store, from the spec alone (resolving it is the poll's job). */
+  readonly namespace: string;
+  /** Which store (store-ref.ts), from the spec alone: whether the resource may use it is the poll's question. */
   readonly store: string;
   readonly intervalMs: number;
   readonly paths: readonly string[];
@@ -21,13 +24,31 @@ interface Tracked {
 interface GroupSchedule {
   dueAt: number;
   failures: number;
+  /** A poll of this group is under way: it is not started again until that one ends. */
+  inFlight: boolean;
+}
+
+/** One poll group: a request and the resources it serves, all of one store and one interval. */
+interface PlannedGroup {
+  readonly key: string;
+  readonly store: string;
+  readonly intervalMs: number;
+  readonly request: PollRequest;
+  readonly members: readonly Tracked[];
+}
+
+/** A group whose time has come. */
+interface DueGroup extends PlannedGroup {
+  readonly schedule: GroupSchedule;
 }
 
 export interface VersionPollerOptions {
   readonly resources: { get(key: string): ThalassaSecret | undefined };
-  readonly resolver: StoreResolver;
+  readonly resolver: Pick<StoreResolver, 'resolveFor'>;
+  /** The store of resources without storeRef (`--default-store`). */
+  readonly defaultStore: DefaultStore;
   readonly catalog: VersionCatalog;
-  readonly queue: WorkQueue;
+  readonly queue: Pick<WorkQueue, 'add'>;
   readonly defaultIntervalMs: number;
   /** How often due groups are looked for. */
   readonly tickMs?: number;
@@ -38,6 +59,8 @@ export interface VersionPollerOptions {
 
 /** The most requests one store has in flight for polling. */
 const concurrencyPerStore = 4;
+/** Admission refuses a shorter refreshInterval; an object stored before that rule is held to it here. */
+const minIntervalMs = parseDuration(minRefreshInterval);
 const maxBackoffMs = 30 * 60_000;
 /**
 Retries of one poll request (the client's backoff and Retry-After apply). One: a single dropped
@@ -49,18 +72,29 @@ export const pollRetries = 1;
 /**
 The rotation controller: finds new versions of every secret followed at "latest" by reading
 version metadata, never values, and enqueues a sync only for resources whose Secret is behind.
-Followed secrets are polled per store and group (see poll-groups.ts), each group at the shortest
-refresh interval among the resources that follow it, starting at a random point of that interval
-so that a restart does not poll everything at once. A rate-limited or failing store is polled
-less often (doubling, honouring Retry-After), never more.
+
+Followed secrets are polled per store, per refresh interval and per group (see poll-groups.ts):
+resources with different intervals never share a poll, so no resource makes another one's secrets
+be polled (and its Secret rewritten, its workloads restarted) sooner than that one's own interval
+asks. A group starts at a random point of its interval so that a restart does not poll everything
+at once. Every store's polls run on their own: a slow or failing store delays no other store's.
+
+A shared (cluster) store is resolved for each namespace among a due group's resources: resources
+the store refuses, or whose resolution fails, are left out of the poll and queued so that their
+own status says why; the others are polled as if they were alone. A rate-limited or failing store
+is polled less often (doubling, honouring Retry-After), never more.
 */
 export class VersionPoller {
   readonly #options: VersionPollerOptions;
   readonly #tracked = new Map<string, Tracked>();
   readonly #schedule = new Map<string, GroupSchedule>();
+  /** By store (store-ref key): every poll request to that store passes it. */
+  readonly #limits = new Map<string, ConcurrencyLimit>();
+  readonly #inFlight = new Set<Promise<void>>();
+  /** The groups, by store and interval; made again only after what is tracked changed. */
+  #plan: Map<string, PlannedGroup[]> | undefined;
   readonly #random: () => number;
   #timer: NodeJS.Timeout | undefined;
-  #round: Promise<void> | undefined;
   #stopped = false;
 
   constructor(options: VersionPollerOptions) {
@@ -73,6 +107,7 @@ export class VersionPoller {
     const tracked = resource ? this.#toTracked(key, resource) : undefined;
     if (tracked) this.#tracked.set(key, tracked);
     else this.#tracked.delete(key);
+    this.#plan = undefined;
   }
 
   get trackedCount(): number {
@@ -82,20 +117,16 @@ export class VersionPoller {
   start(): void {
     if (this.#timer) return;
     this.#stopped = false;
-    this.#timer = setInterval(() => {
-      this.#round ??= this.#pollDue().finally(() => {
-        this.#round = undefined;
-      });
-    }, this.#options.tickMs ?? 1000);
+    this.#timer = setInterval(() => this.#startDue(), this.#options.tickMs ?? 1000);
     this.#timer.unref();
   }
 
-  /** Stops polling; resolves when a round in progress has ended. */
+  /** Stops polling; resolves when the polls under way have ended. */
   async stop(): Promise<void> {
     this.#stopped = true;
     clearInterval(this.#timer);
     this.#timer = undefined;
-    await this.#round;
+    while (this.#inFlight.size > 0) await Promise.all([...this.#inFlight]);
   }
 
   /** Checks one resource's followed secrets now (force-sync), then queues it at high priority. */
@@ -135,6 +166,7 @@ export class VersionPoller {
     } catch {
       intervalMs = this.#options.defaultIntervalMs;
     }
+    if (intervalMs > 0) intervalMs = Math.max(intervalMs, minIntervalMs);
     const paths = [
       ...(spec.data ?? []).filter((d) => d.version === undefined).map((d) => d.path),
       ...(spec.dataFrom ?? []).flatMap((d) => (d.path !== undefined && d.version === undefined ? [d.path] : [])),
@@ -142,78 +174,152 @@ export class VersionPoller {
     const prefixes = (spec.dataFrom ?? []).flatMap((d) => (d.pathPrefix === undefined ? [] : [d.pathPrefix]));
     // Kept even with refresh off (interval 0): a force-sync still needs to know what to check.
     if (paths.length + prefixes.length === 0) return undefined;
-    const ref = spec.storeRef;
-    const store =
-      ref === undefined
-        ? 'default'
-        : (ref.kind ?? 'ThalassaSecretStore') === 'ThalassaSecretStore'
-          ? `ns/${resource.metadata.namespace ?? ''}/${ref.name}`
-          : `cluster/${ref.name}`;
-    return { key, store, intervalMs, paths: [...new Set(paths)], prefixes: [...new Set(prefixes)] };
+    const store = storeOf(resource, this.#options.defaultStore).key;
+    const namespace = resource.metadata.namespace ?? '';
+    return { key, namespace, store, intervalMs, paths: [...new Set(paths)], prefixes: [...new Set(prefixes)] };
   }
 
-  async #pollDue(): Promise<void> {
+  /**
+  Starts the polls that are due, without waiting for them: a poll that hangs (a slow store, a slow
+  namespace read) holds back its own group only, never the others' schedules.
+  */
+  #startDue(): void {
+    if (this.#stopped) return;
     const now = Date.now();
-    const byStore = new Map<string, Tracked[]>();
+    this.#plan ??= this.#makePlan();
+    for (const groups of this.#plan.values()) {
+      const due: DueGroup[] = [];
+      for (const group of groups) {
+        const schedule = this.#schedule.get(group.key);
+        if (!schedule) {
+          // A new group starts at a random point of its interval: no lockstep after a restart.
+          this.#schedule.set(group.key, { dueAt: now + this.#random() * group.intervalMs, failures: 0, inFlight: false });
+          continue;
+        }
+        if (schedule.inFlight || now < schedule.dueAt) continue;
+        schedule.dueAt = now + group.intervalMs;
+        schedule.inFlight = true;
+        due.push({ ...group, schedule });
+      }
+      const [first] = due;
+      if (!first) continue;
+      const poll = this.#pollGroups(first.store, due).finally(() => {
+        for (const group of due) group.schedule.inFlight = false;
+        this.#inFlight.delete(poll);
+      });
+      this.#inFlight.add(poll);
+    }
+  }
+
+  /**
+  The poll groups of every store and interval: members of one bucket ask for the same polling rate,
+  and share their requests. Schedules and limits of groups and stores no longer planned are dropped.
+  */
+  #makePlan(): Map<string, PlannedGroup[]> {
+    const buckets = new Map<string, Tracked[]>();
     for (const tracked of this.#tracked.values()) {
       if (tracked.intervalMs <= 0) continue;
-      let list = byStore.get(tracked.store);
-      if (!list) byStore.set(tracked.store, (list = []));
-      list.push(tracked);
+      const bucketKey = `${tracked.store}|${tracked.intervalMs}`;
+      let members = buckets.get(bucketKey);
+      if (!members) buckets.set(bucketKey, (members = []));
+      members.push(tracked);
     }
-    const seenGroups = new Set<string>();
-    await Promise.all(
-      [...byStore].map(async ([storeName, members]) => {
-        const paths = new Set(members.flatMap((m) => m.paths));
-        const prefixes = new Set(members.flatMap((m) => m.prefixes));
-        const due: PollRequest[] = [];
-        for (const request of pollRequests({ paths, prefixes })) {
-          const groupKey = `${storeName}|${request.kind === 'list' ? request.prefix : request.path}`;
-          seenGroups.add(groupKey);
-          const interval = Math.min(...members.filter((m) => covers(request, m)).map((m) => m.intervalMs));
-          const schedule = this.#schedule.get(groupKey);
-          if (!schedule) {
-            // A new group starts at a random point of its interval: no lockstep after a restart.
-            this.#schedule.set(groupKey, { dueAt: now + this.#random() * interval, failures: 0 });
-            continue;
-          }
-          if (now >= schedule.dueAt) {
-            due.push(request);
-            schedule.dueAt = now + interval;
-          }
-        }
-        if (due.length === 0 || this.#stopped) return;
-        const representative = members.map((m) => this.#options.resources.get(m.key)).find((r) => r !== undefined);
-        if (!representative) return;
-        const store = await this.#options.resolver.resolveFor(representative).catch(() => undefined);
-        if (!store) return;
-        await runLimited(due, concurrencyPerStore, async (request) => await this.#pollGroup(storeName, store, request, members));
-      }),
-    );
-    for (const key of this.#schedule.keys()) if (!seenGroups.has(key)) this.#schedule.delete(key);
+    const plan = new Map<string, PlannedGroup[]>();
+    const stores = new Set<string>();
+    for (const [bucketKey, members] of buckets) {
+      const [first] = members;
+      if (!first) continue;
+      stores.add(first.store);
+      const paths = new Set(members.flatMap((m) => m.paths));
+      const prefixes = new Set(members.flatMap((m) => m.prefixes));
+      const groups = pollRequests({ paths, prefixes }).map((request) => ({
+        key: `${bucketKey}|${request.kind === 'list' ? request.prefix : request.path}`,
+        store: first.store,
+        intervalMs: first.intervalMs,
+        request,
+        members: members.filter((m) => covers(request, m)),
+      }));
+      plan.set(bucketKey, groups);
+    }
+    const planned = new Set([...plan.values()].flatMap((groups) => groups.map((g) => g.key)));
+    for (const [key, schedule] of this.#schedule) if (!planned.has(key) && !schedule.inFlight) this.#schedule.delete(key);
+    for (const [store, limit] of this.#limits) if (!stores.has(store) && limit.idle) this.#limits.delete(store);
+    return plan;
   }
 
-  async #pollGroup(storeName: string, store: ResolvedStore, request: PollRequest, members: readonly Tracked[]): Promise<void> {
-    const groupKey = `${storeName}|${request.kind === 'list' ? request.prefix : request.path}`;
-    const schedule = this.#schedule.get(groupKey);
+  /**
+  Polls the due groups of one bucket. The store is resolved for each namespace among the members
+  (once per call: every member of a namespace gets the same answer), and each group is polled for
+  the members that may use it, through that resolution; the others are queued to say why.
+  */
+  async #pollGroups(storeName: string, due: readonly DueGroup[]): Promise<void> {
+    const byNamespace = new Map<string, Promise<ResolvedStore | Error | undefined>>();
+    const resolve = async (member: Tracked): Promise<ResolvedStore | Error | undefined> => {
+      let resolution = byNamespace.get(member.namespace);
+      if (!resolution) {
+        const resource = this.#options.resources.get(member.key);
+        if (!resource) return undefined;
+        resolution = this.#options.resolver.resolveFor(resource).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
+        byNamespace.set(member.namespace, resolution);
+      }
+      return await resolution;
+    };
+    let limit = this.#limits.get(storeName);
+    if (!limit) this.#limits.set(storeName, (limit = new ConcurrencyLimit(concurrencyPerStore)));
+    const storeLimit = limit;
+    await Promise.all(
+      due.map(async (group) => {
+        // Through each resolution (normally one: the same store client for every namespace), the members it serves.
+        const served = new Map<string, { store: ResolvedStore; members: Tracked[] }>();
+        // Every namespace's resolution starts at once; none waits for another's.
+        const outcomes = await Promise.all(group.members.map(async (member) => ({ member, resolved: await resolve(member) })));
+        for (const { member, resolved } of outcomes) {
+          if (resolved === undefined) continue;
+          if (resolved instanceof Error) {
+            this.#reportUnresolved(member, resolved);
+            continue;
+          }
+          let entry = served.get(resolved.key);
+          if (!entry) served.set(resolved.key, (entry = { store: resolved, members: [] }));
+          entry.members.push(member);
+        }
+        for (const { store, members } of served.values()) {
+          const request = narrowed(group.request, members);
+          if (!request || this.#stopped) continue;
+          await storeLimit.run(async () => await this.#pollGroup(group, store, request, members));
+        }
+      }),
+    );
+  }
+
+  /**
+  A member the store refuses, or for which it cannot be resolved, is not polled. Its reconcile
+  reports the reason; it is queued only when its status does not say so already, so a refused
+  resource costs one reconcile, not one per interval.
+  */
+  #reportUnresolved(member: Tracked, error: Error): void {
+    const ready = this.#options.resources.get(member.key)?.status?.conditions?.find((c) => c.type === 'Ready');
+    const reported = error instanceof SyncError && ready?.status === 'False' && ready.reason === error.reason;
+    if (!reported) this.#options.queue.add(member.key, 'low');
+  }
+
+  async #pollGroup(group: DueGroup, store: ResolvedStore, request: PollRequest, members: readonly Tracked[]): Promise<void> {
+    const schedule = group.schedule;
     try {
       await this.#executeRecordingFailure(store, request);
-      if (schedule) schedule.failures = 0;
+      schedule.failures = 0;
     } catch (error) {
-      for (const member of members) if (covers(request, member)) this.#options.queue.add(member.key, 'low');
-      if (!schedule) return;
+      for (const member of members) this.#options.queue.add(member.key, 'low');
       // Slow down: the next poll waits at least as long as the server asked, and longer each time.
       schedule.failures++;
       const retryAfter = error instanceof RateLimitedError || error instanceof UnavailableError ? (error.retryAfterMs ?? 0) : 0;
       const interval = schedule.dueAt - Date.now();
       const backoff = Math.min(maxBackoffMs, Math.max(interval, 1000) * 2 ** Math.min(schedule.failures, 5));
       schedule.dueAt = Date.now() + Math.max(retryAfter, backoff / 2 + fullJitterDelay(0, { baseMs: backoff / 2, maxMs: backoff / 2 }, this.#random));
-      this.#options.logger.warn({ store: store.description, group: groupKey, err: error, nextPollInMs: schedule.dueAt - Date.now() }, 'version poll failed');
+      this.#options.logger.warn({ store: store.description, group: group.key, err: error, nextPollInMs: schedule.dueAt - Date.now() }, 'version poll failed');
       return;
     }
-    for (const member of members) {
-      if (covers(request, member)) this.#enqueueIfBehind(store, member);
-    }
+    for (const member of members) this.#enqueueIfBehind(store, member);
   }
 
   async #execute(store: ResolvedStore, request: PollRequest): Promise<void> {
@@ -248,11 +354,18 @@ export class VersionPoller {
     }
     const synced = resource.status.syncedVersions;
     if (!synced) return;
-    const held = new Map(synced.map((v) => [v.path, v.version]));
+    // Every version held per path: one key may pin version 2 of a path that another key follows,
+    // and the followed one is current only if the current version is among them.
+    const held = new Map<string, Set<number>>();
+    for (const { path, version } of synced) {
+      let versions = held.get(path);
+      if (!versions) held.set(path, (versions = new Set()));
+      versions.add(version);
+    }
     const catalog = this.#options.catalog;
     const behind = (path: string) => {
       const known = catalog.current(store.key, path);
-      return known === 'missing' || (known !== undefined && known.version !== held.get(path));
+      return known === 'missing' || (known !== undefined && held.get(path)?.has(known.version) !== true);
     };
     let changed = tracked.paths.some(behind);
     for (const prefix of tracked.prefixes) {
@@ -276,14 +389,45 @@ function covers(request: PollRequest, tracked: Tracked): boolean {
   return tracked.paths.some((p) => p.startsWith(request.prefix)) || tracked.prefixes.some((p) => p.startsWith(request.prefix));
 }
 
-async function runLimited<T>(items: readonly T[], limit: number, run: (item: T) => Promise<void>): Promise<void> {
-  let next = 0;
-  await Promise.all(
-    Array.from({ length: Math.min(limit, items.length) }, async () => {
-      for (let i = next++; i < items.length; i = next++) {
-        const item = items[i];
-        if (item !== undefined) await run(item);
-      }
-    }),
-  );
+/**
+The part of a group's request that serves `members`: the whole request when they are all its
+members, else the request pollRequests makes for their paths alone (one: they share the group's
+first segment), or nothing when none of the group's paths and prefixes is theirs.
+*/
+function narrowed(request: PollRequest, members: readonly Tracked[]): PollRequest | undefined {
+  if (request.kind === 'metadata') return members.some((m) => m.paths.includes(request.path)) ? request : undefined;
+  const theirPaths = new Set(members.flatMap((m) => m.paths));
+  const theirPrefixes = new Set(members.flatMap((m) => m.prefixes));
+  const paths = request.paths.filter((p) => theirPaths.has(p));
+  const prefixes = request.prefixes.filter((p) => theirPrefixes.has(p));
+  if (paths.length === request.paths.length && prefixes.length === request.prefixes.length) return request;
+  return pollRequests({ paths: new Set(paths), prefixes: new Set(prefixes) })[0];
+}
+
+/** At most `limit` tasks at once; the others wait their turn, first come first served. */
+class ConcurrencyLimit {
+  readonly #limit: number;
+  readonly #waiting: (() => void)[] = [];
+  #active = 0;
+
+  constructor(limit: number) {
+    this.#limit = limit;
+  }
+
+  get idle(): boolean {
+    return this.#active === 0;
+  }
+
+  async run(task: () => Promise<void>): Promise<void> {
+    if (this.#active < this.#limit) this.#active++;
+    // A finishing task hands its slot straight to the next in line, so #active stays as it is.
+    else await new Promise<void>((resolve) => this.#waiting.push(resolve));
+    try {
+      await task();
+    } finally {
+      const next = this.#waiting.shift();
+      if (next) next();
+      else this.#active--;
+    }
+  }
 }

@@ -65,9 +65,12 @@ export class KubeClient {
     return await this.request<T>('PATCH', path, { body, contentType, query });
   }
 
-  /** Server-side apply of `body`, owned by `fieldManager`, taking over conflicting fields. */
-  async apply<T>(path: string, body: unknown, fieldManager: string): Promise<T> {
-    return await this.patch<T>(path, body, contentTypes.apply, { fieldManager, force: 'true' });
+  /**
+  Server-side apply of `body`, owned by `fieldManager`. By default it takes over fields another
+  manager owns; with `force: false` such a field fails the apply with a 409 naming that manager.
+  */
+  async apply<T>(path: string, body: unknown, fieldManager: string, options: { readonly force?: boolean } = {}): Promise<T> {
+    return await this.patch<T>(path, body, contentTypes.apply, { fieldManager, force: options.force === false ? undefined : 'true' });
   }
 
   async delete(path: string, body?: unknown): Promise<void> {

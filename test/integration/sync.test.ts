@@ -60,7 +60,7 @@ describe('the sync controller', () => {
     await h.waitForReason('db-url', 'Synced');
     const tls = await h.readSecret('web-tls');
     expect(tls?.type).toBe('kubernetes.io/tls');
-    expect(tls?.metadata?.labels).toMatchObject({ app: 'web', 'app.kubernetes.io/managed-by': 'thalassa-secrets-operator' });
+    expect(tls?.metadata?.labels).toMatchObject({ app: 'web', 'app.kubernetes.io/managed-by': 'thalassa-secrets-operator', 'secrets.thalassa.cloud/managed': 'true' });
     expect(tls?.metadata?.annotations).toMatchObject({ team: 'edge' });
     expect(tls?.metadata?.ownerReferences?.[0]).toMatchObject({ kind: 'ThalassaSecret', name: 'web-tls', controller: true });
     expect(await h.secretData('db-url-target')).toEqual({ url: 'postgres://app:s3cret@db:5432/app' });
@@ -79,15 +79,39 @@ describe('the sync controller', () => {
     expect(await h.secretData('pinned')).toEqual({ old: 'v1', new: 'v2' });
   });
 
+  it('moves the followed key of a path that another key pins, and records both versions', async () => {
+    h.putSecret('/app/pin-follow/value', 'v1');
+    h.putSecret('/app/pin-follow/value', 'v2');
+    await h.createThalassaSecret('pin-follow', {
+      refreshInterval: '1s',
+      data: [
+        { key: 'pinned', path: '/app/pin-follow/value', version: 2 },
+        { key: 'latest', path: '/app/pin-follow/value' },
+      ],
+    });
+    await h.waitForReason('pin-follow', 'Synced');
+    h.putSecret('/app/pin-follow/value', 'v3');
+    await h.waitForData('pin-follow', { pinned: 'v2', latest: 'v3' });
+    const resource = await waitFor(async () => {
+      const current = await h.getThalassaSecret('pin-follow');
+      return current.status?.syncedVersions?.length === 2 ? current : undefined;
+    }, { message: 'status to record both versions' });
+    expect(resource.status?.syncedVersions).toEqual([
+      { path: '/app/pin-follow/value', version: 2 },
+      { path: '/app/pin-follow/value', version: 3 },
+    ]);
+    expect(resource.status?.conditions?.[0]?.reason).toBe('Synced');
+  });
+
   it('refuses to take over a Secret it did not create, until creationPolicy is Merge', async () => {
     await h.core.createNamespacedSecret({
       namespace: h.namespace,
-      body: { metadata: { name: 'app-settings' }, stringData: { existing: 'keep-me', smtp: 'old' } },
+      body: { metadata: { name: 'app-settings' }, stringData: { existing: 'keep-me' } },
     });
     h.putSecret('/app/smtp/password', 'smtp-pw');
     await h.createThalassaSecret('adopt', { data: [{ key: 'smtp', path: '/app/smtp/password' }], target: { name: 'app-settings' } });
     await h.waitForReason('adopt', 'SecretExists');
-    expect(await h.secretData('app-settings')).toEqual({ existing: 'keep-me', smtp: 'old' });
+    expect(await h.secretData('app-settings')).toEqual({ existing: 'keep-me' });
 
     await h.patchThalassaSecret('adopt', { spec: { target: { name: 'app-settings', creationPolicy: 'Merge' } } });
     await h.waitForReason('adopt', 'Synced');

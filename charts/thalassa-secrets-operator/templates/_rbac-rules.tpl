@@ -5,7 +5,7 @@ What the operator does in a namespace it watches (src/operator.ts, src/controlle
   blockOwnerDeletion, which the OwnerReferencesPermissionEnforcement admission plugin allows only
   to who may update the owner's finalizers;
 - creates, patches, deletes and reads Secrets (list/watch only with the label selector
-  app.kubernetes.io/managed-by=thalassa-secrets-operator, which RBAC cannot express), and reads
+  secrets.thalassa.cloud/managed=true, which RBAC cannot express), and reads
   the credential Secrets of stores;
 - mints tokens (TokenRequest) for ServiceAccounts named by workload identity stores;
 - records Events on ThalassaSecrets;

@@ -42,8 +42,8 @@ const auth = z
           .max(256)
           .optional()
           .describe(
-            'The Thalassa service account (sa-...) federated with the Kubernetes ServiceAccount. Absent: the ' +
-              "operator's THALASSA_SERVICE_ACCOUNT_ID.",
+            'The Thalassa service account (sa-...) federated with the Kubernetes ServiceAccount. Required in a ' +
+              "namespaced store; absent in a cluster store: the operator's THALASSA_SERVICE_ACCOUNT_ID.",
           ),
         serviceAccountRef: serviceAccountRef
           .optional()
@@ -132,6 +132,12 @@ export const secretStoreSpec = z
       {
         rule: '!has(self.auth.workloadIdentity) || has(self.auth.workloadIdentity.serviceAccountRef)',
         message: "a ThalassaSecretStore must name serviceAccountRef: only cluster stores may use the operator's own identity",
+        fieldPath: '.auth.workloadIdentity',
+        reason: 'FieldValueRequired',
+      },
+      {
+        rule: '!has(self.auth.workloadIdentity) || has(self.auth.workloadIdentity.serviceAccountID)',
+        message: "a ThalassaSecretStore must name serviceAccountID: only cluster stores may use the operator's own identity",
         fieldPath: '.auth.workloadIdentity',
         reason: 'FieldValueRequired',
       },

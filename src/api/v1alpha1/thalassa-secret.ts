@@ -13,6 +13,9 @@ import {
 
 export const storeKinds = ['ThalassaSecretStore', 'ClusterThalassaSecretStore'] as const;
 
+/** The shortest refreshInterval admission accepts (besides "0", never); the poller also holds older objects to it. */
+export const minRefreshInterval = '1s';
+
 const decodingStrategy = z
   .enum(['None', 'Base64'])
   .optional()
@@ -74,7 +77,7 @@ export const storeRef = z
       .describe('Kind of the store; absent means ThalassaSecretStore (in the same namespace).'),
     name: z.string().min(1).max(253).regex(new RegExp(dnsSubdomainPattern)).describe('Name of the store.'),
   })
-  .describe('The store that says where and how to reach Thalassa. Absent: the operator\'s default cluster store.');
+  .describe('The store that says where and how to reach Thalassa. Absent: the operator\'s default store (--default-store).');
 
 export const template = z
   .object({
@@ -112,14 +115,27 @@ export const target = z
       .min(1)
       .max(253)
       .regex(/^[A-Za-z0-9./_-]+$/)
+      .meta(
+        cel({
+          // kube-controller-manager mints a token into a service-account-token Secret for the
+          // ServiceAccount its annotations name; a bootstrap token grants cluster access.
+          rule: "self != 'kubernetes.io/service-account-token' && self != 'bootstrap.kubernetes.io/token'",
+          message: 'types kubernetes.io/service-account-token and bootstrap.kubernetes.io/token are managed by Kubernetes and cannot be a target',
+        }),
+      )
       .optional()
-      .describe('Type of the Secret, e.g. kubernetes.io/tls or kubernetes.io/dockerconfigjson; absent means Opaque.'),
+      .describe(
+        'Type of the Secret, e.g. kubernetes.io/tls or kubernetes.io/dockerconfigjson; absent means Opaque. ' +
+          'kubernetes.io/service-account-token and bootstrap.kubernetes.io/token are refused.',
+      ),
     creationPolicy: z
       .enum(['Owner', 'Orphan', 'Merge'])
       .optional()
       .describe(
         'Owner (the default): the operator creates the Secret and this resource owns it (it is deleted with it). ' +
-          'Orphan: created but not owned. Merge: the Secret must exist; only the synced keys are written into it.',
+          'Orphan: created but not owned. Merge: the Secret must exist; only the synced keys are written into it, ' +
+          'never a key another field manager owns, and it never becomes the operator\'s (a later switch to Owner or Orphan ' +
+          'leaves it alone). Merge refuses token Secrets and Secrets another controller manages.',
       ),
     deletionPolicy: z
       .enum(['Retain', 'Delete'])
@@ -152,8 +168,18 @@ export const thalassaSecretSpec = z
   .object({
     storeRef: storeRef.optional(),
     refreshInterval: duration
+      .meta(
+        cel({
+          // The poller looks for due polls once a second; a shorter interval could not be kept and
+          // would only make this resource's polls as frequent as the poller can send them.
+          rule: `self == '0' || duration(self) >= duration('${minRefreshInterval}')`,
+          message: `refreshInterval must be at least ${minRefreshInterval}, or "0" for never`,
+        }),
+      )
       .optional()
-      .describe('How often to look for new versions of the secrets followed at their current version. Absent: 5m. "0": never.'),
+      .describe(
+        `How often to look for new versions of the secrets followed at their current version. Absent: 5m. "0": never. At least ${minRefreshInterval}.`,
+      ),
     data: z
       .array(dataEntry)
       .max(256)
