@@ -1,7 +1,7 @@
 /**
 Every file derived from the zod schemas: the CRD manifests (crds/ and the Helm chart's) and the API
-reference. `npm run generate` writes them; the unit test `generated files` fails when a committed
-copy differs.
+reference, and docs/operations.md from src/config.ts. `npm run generate` writes them; the unit test
+`generated files` (test/unit/generated-files.test.ts) fails when a committed copy differs.
 */
 import { stringify } from 'yaml';
 import { customResourceDefinition, openApiSchema, resources, type ResourceDefinition } from '../src/api/crds.ts';
@@ -49,9 +49,11 @@ function resourceSection(resource: ResourceDefinition): string[] {
     '| Field | Type | Description | Rules |',
     '|---|---|---|---|',
   ];
+  // Required as the CRD says: `spec` is, `status` (written by the operator) is not.
+  const required = new Set((schema['required'] as string[] | undefined) ?? []);
   for (const part of ['spec', 'status'] as const) {
     const node = properties[part];
-    if (node) rows(node, part, true, lines);
+    if (node) rows(node, part, required.has(part), lines);
   }
   lines.push('');
   return lines;

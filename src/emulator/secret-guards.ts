@@ -1,7 +1,7 @@
 /** Checks shared by the secret endpoints, each failing with the status the reference gives it. */
 import { pathProblem } from '../thalassa/paths.ts';
 import { ApiError, badRequest, forbidden, notFound } from './api-response.ts';
-import { policyRefusal } from './access-policy.ts';
+import { policyRefusal, type GatedAction } from './access-policy.ts';
 import type { Directory } from './directory.ts';
 import type { KmsKeyRecord, RegionRecord, SecretRecord } from './records.ts';
 import type { SecretsContext } from './secrets-context.ts';
@@ -42,10 +42,15 @@ export function requireSecret(context: SecretsContext, path: string): SecretReco
 export function requirePolicyAllows(
   context: SecretsContext,
   secret: SecretRecord,
-  action: 'getSecretValue' | 'putSecretValue',
+  action: GatedAction,
 ): void {
   if (secret.accessPolicy === undefined) return;
-  const refusal = policyRefusal(secret.accessPolicy, context.clientIp, context.state.now());
+  const refusal = policyRefusal(secret.accessPolicy, {
+    action,
+    principal: context.principal.name,
+    ip: context.clientIp,
+    now: context.state.now(),
+  });
   if (refusal !== undefined) {
     throw forbidden(`access policy denies ${action} on ${secret.path} from ${context.clientIp}: ${refusal}`);
   }

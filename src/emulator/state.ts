@@ -3,6 +3,7 @@ The emulator's whole model plus the clock. Every secret mutation goes through he
 `objectVersion`, `updatedAt` and persistence cannot be forgotten by one endpoint.
 */
 import type { AccessPolicy } from '../thalassa/wire.ts';
+import { policyOrNone } from './access-policy.ts';
 import { Directory } from './directory.ts';
 import type { SecretRecord, SecretScope, StoredValue, VersionRecord } from './records.ts';
 import { SecretStore } from './secret-store.ts';
@@ -57,7 +58,7 @@ export class EmulatorState {
       updatedAt: now,
       objectVersion: 0,
       lastAccessedAt: undefined,
-      accessPolicy: input.accessPolicy ?? undefined,
+      accessPolicy: policyOrNone(input.accessPolicy),
       versions: [],
       nextVersion: 1,
     };
@@ -99,8 +100,9 @@ export class EmulatorState {
     return removed;
   }
 
+  /** An empty policy (`{}`, empty lists) clears it, as null does. */
   setAccessPolicy(secret: SecretRecord, policy: AccessPolicy | undefined): void {
-    secret.accessPolicy = policy;
+    secret.accessPolicy = policyOrNone(policy);
     this.#touch(secret, this.now());
   }
 

@@ -73,7 +73,7 @@ export const oidcTokenResponseSchema = z.looseObject({
   expires_in: z.number().positive().optional(),
 });
 
-/** Access policy in the shape of the public documentation (`conditions`), see docs/thalassa-api.md. */
+/** Access policy conditions in the shape of the public documentation (`conditions`), see docs/thalassa-api.md. */
 export const accessPolicyConditionSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('ip'), effect: z.enum(['allow', 'deny']), cidrs: z.array(z.string()).min(1) }),
   z.object({
@@ -84,7 +84,26 @@ export const accessPolicyConditionSchema = z.discriminatedUnion('type', [
     timezone: z.string().optional(),
   }),
 ]);
-export const accessPolicySchema = z.object({ conditions: z.array(accessPolicyConditionSchema) });
+export type AccessPolicyCondition = z.infer<typeof accessPolicyConditionSchema>;
+/**
+A statement in the shape Thalassa's official Go client sends (client-go `SecretPolicyStatement`,
+used by Terraform and the CLI): `effect` is `allow` or `deny` in any case (Terraform sends `Allow`),
+`actions` and `principals` are optional lists (Go omits empty ones).
+*/
+export const accessPolicyStatementSchema = z.object({
+  effect: z.string().regex(/^(allow|deny)$/i, 'must be allow or deny'),
+  actions: z.array(z.string().min(1)).nullish(),
+  principals: z.array(z.string().min(1)).nullish(),
+});
+export type AccessPolicyStatement = z.infer<typeof accessPolicyStatementSchema>;
+/**
+Either shape, or both: the documented `conditions` and the official client's `statements`. A
+policy with neither (`{}`, what client-go sends for no statements) is no policy.
+*/
+export const accessPolicySchema = z.object({
+  conditions: z.array(accessPolicyConditionSchema).nullish(),
+  statements: z.array(accessPolicyStatementSchema).nullish(),
+});
 export type AccessPolicy = z.infer<typeof accessPolicySchema>;
 
 /** One of the three value forms a create or add-version request carries. */

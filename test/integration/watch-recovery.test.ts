@@ -25,7 +25,7 @@ describe('watches across API server restarts', () => {
     h.putSecret('/recovery/after', 'after');
     await h.createThalassaSecret('after', { data: [{ key: 'v', path: '/recovery/after' }] });
     await h.waitForReason('after', 'Synced', 60_000);
-    await h.core.deleteNamespacedSecret({ name: 'before', namespace: h.namespace });
+    await h.deleteSecret('before');
     await waitFor(async () => (await h.secretData('before'))?.['v'] === 'before', { timeoutMs: 60_000, message: 'the deleted Secret to be restored' });
 
     // Compact etcd's history, then restart: watches resuming from old versions get 410 and must list again.

@@ -8,7 +8,7 @@ import { KubeClient } from '../../src/kube/kube-client.ts';
 import { createLogger } from '../../src/observability/logger.ts';
 import { Metrics } from '../../src/observability/metrics.ts';
 import { defaultOperatorSettings, Operator, type OperatorOptions } from '../../src/operator.ts';
-import { createNamespace, deleteNamespace, isStatus, loadKubeConfig, uniqueName, waitFor } from './kube.ts';
+import { createNamespace, createRetrying, deleteNamespace, deleteRetrying, isStatus, loadKubeConfig, retryTransient, uniqueName, waitFor } from './kube.ts';
 
 export const group = 'secrets.thalassa.cloud';
 export const organisation = 'org-test';
@@ -44,6 +44,10 @@ export interface HarnessOptions {
 Everything an integration test of the operator needs, on the shared real API server: a fresh
 namespace, an emulator over HTTP, a store pointing at it with a token Secret, and the operator
 running in-process, watching only that namespace, logging at debug level into `logs`.
+
+Every API call of the harness goes through `retryTransient` (test/support/kube.ts): some tests
+restart the API server, and a call right after that meets 429 "storage is (re)initializing" (a
+CRD's watch cache starts again), 5xx or a refused connection for a moment.
 */
 export class OperatorHarness {
   readonly kc: KubeConfig;
@@ -71,10 +75,12 @@ export class OperatorHarness {
     const namespace = await createNamespace(kc, 'it', options.namespaceLabels);
     const emulator = await startEmulator({ seed: harnessSeed(), ...options.emulator });
     const harness = new OperatorHarness(kc, namespace, emulator, options);
-    await harness.core.createNamespacedSecret({
-      namespace,
-      body: { metadata: { name: 'thalassa-token' }, stringData: { token: operatorToken } },
-    });
+    await createRetrying(() =>
+      harness.core.createNamespacedSecret({
+        namespace,
+        body: { metadata: { name: 'thalassa-token' }, stringData: { token: operatorToken } },
+      }),
+    );
     await harness.createStore('thalassa');
     if (!options.withoutOperator) await harness.startOperator();
     return harness;
@@ -87,60 +93,67 @@ export class OperatorHarness {
   async createClusterStore(prefix: string, spec: Record<string, unknown> = {}): Promise<string> {
     const name = uniqueName(prefix);
     this.#clusterStores.push(name);
-    await this.objects.createClusterCustomObject({
-      group,
-      version: 'v1alpha1',
-      plural: 'clusterthalassasecretstores',
-      body: {
-        apiVersion: `${group}/v1alpha1`,
-        kind: 'ClusterThalassaSecretStore',
-        metadata: { name },
-        spec: {
-          apiURL: this.emulator.url,
-          region,
-          organisation,
-          auth: { personalAccessToken: { secretRef: { name: 'thalassa-token', key: 'token', namespace: this.namespace } } },
-          ...spec,
+    await createRetrying(() =>
+      this.objects.createClusterCustomObject({
+        group,
+        version: 'v1alpha1',
+        plural: 'clusterthalassasecretstores',
+        body: {
+          apiVersion: `${group}/v1alpha1`,
+          kind: 'ClusterThalassaSecretStore',
+          metadata: { name },
+          spec: {
+            apiURL: this.emulator.url,
+            region,
+            organisation,
+            auth: { personalAccessToken: { secretRef: { name: 'thalassa-token', key: 'token', namespace: this.namespace } } },
+            ...spec,
+          },
         },
-      },
-    });
+      }),
+    );
     return name;
   }
 
   /** A Deployment for rolloutRestartTargets: its pods never run (the image does not exist), its template is what counts. */
   async createDeployment(name: string): Promise<void> {
-    await this.kc.makeApiClient(AppsV1Api).createNamespacedDeployment({
-      namespace: this.namespace,
-      body: {
-        metadata: { name },
-        spec: {
-          selector: { matchLabels: { app: name } },
-          template: { metadata: { labels: { app: name } }, spec: { containers: [{ name, image: `example.invalid/${name}:1` }] } },
+    const apps = this.kc.makeApiClient(AppsV1Api);
+    await createRetrying(() =>
+      apps.createNamespacedDeployment({
+        namespace: this.namespace,
+        body: {
+          metadata: { name },
+          spec: {
+            selector: { matchLabels: { app: name } },
+            template: { metadata: { labels: { app: name } }, spec: { containers: [{ name, image: `example.invalid/${name}:1` }] } },
+          },
         },
-      },
-    });
+      }),
+    );
   }
 
   /** A ThalassaSecretStore on the emulator with the token Secret `thalassa-token` of its namespace (the harness's by default). */
   async createStore(name: string, spec: Record<string, unknown> = {}, namespace = this.namespace): Promise<void> {
-    await this.objects.createNamespacedCustomObject({
-      group,
-      version: 'v1alpha1',
-      namespace,
-      plural: 'thalassasecretstores',
-      body: {
-        apiVersion: `${group}/v1alpha1`,
-        kind: 'ThalassaSecretStore',
-        metadata: { name },
-        spec: {
-          apiURL: this.emulator.url,
-          region,
-          organisation,
-          auth: { personalAccessToken: { secretRef: { name: 'thalassa-token', key: 'token' } } },
-          ...spec,
+    await createRetrying(() =>
+      this.objects.createNamespacedCustomObject({
+        group,
+        version: 'v1alpha1',
+        namespace,
+        plural: 'thalassasecretstores',
+        body: {
+          apiVersion: `${group}/v1alpha1`,
+          kind: 'ThalassaSecretStore',
+          metadata: { name },
+          spec: {
+            apiURL: this.emulator.url,
+            region,
+            organisation,
+            auth: { personalAccessToken: { secretRef: { name: 'thalassa-token', key: 'token' } } },
+            ...spec,
+          },
         },
-      },
-    });
+      }),
+    );
   }
 
   async startOperator(overrides: Partial<Omit<OperatorOptions, 'kube' | 'logger' | 'metrics'>> = {}): Promise<Operator> {
@@ -180,24 +193,41 @@ export class OperatorHarness {
   }
 
   async createThalassaSecret(name: string, spec: ThalassaSecretSpec, metadata: Record<string, unknown> = {}): Promise<void> {
-    await this.objects.createNamespacedCustomObject({
-      group,
-      version: 'v1alpha1',
-      namespace: this.namespace,
-      plural: 'thalassasecrets',
-      body: { apiVersion: `${group}/v1alpha1`, kind: 'ThalassaSecret', metadata: { name, ...metadata }, spec: { storeRef: { name: 'thalassa' }, ...spec } },
-    });
-  }
-
-  async patchThalassaSecret(name: string, patch: Record<string, unknown>): Promise<void> {
-    await this.objects.patchNamespacedCustomObject(
-      { group, version: 'v1alpha1', namespace: this.namespace, plural: 'thalassasecrets', name, body: patch },
-      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    await createRetrying(() =>
+      this.objects.createNamespacedCustomObject({
+        group,
+        version: 'v1alpha1',
+        namespace: this.namespace,
+        plural: 'thalassasecrets',
+        body: { apiVersion: `${group}/v1alpha1`, kind: 'ThalassaSecret', metadata: { name, ...metadata }, spec: { storeRef: { name: 'thalassa' }, ...spec } },
+      }),
     );
   }
 
+  /** A merge patch: applying it twice is applying it once, so it is simply retried. */
+  async patchThalassaSecret(name: string, patch: Record<string, unknown>): Promise<void> {
+    await retryTransient(() =>
+      this.objects.patchNamespacedCustomObject(
+        { group, version: 'v1alpha1', namespace: this.namespace, plural: 'thalassasecrets', name, body: patch },
+        setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+      ),
+    );
+  }
+
+  async deleteThalassaSecret(name: string): Promise<void> {
+    await deleteRetrying(() => this.objects.deleteNamespacedCustomObject({ group, version: 'v1alpha1', namespace: this.namespace, plural: 'thalassasecrets', name }));
+  }
+
   async getThalassaSecret(name: string): Promise<ThalassaSecret> {
-    return (await this.objects.getNamespacedCustomObject({ group, version: 'v1alpha1', namespace: this.namespace, plural: 'thalassasecrets', name })) as ThalassaSecret;
+    return (await retryTransient(() =>
+      this.objects.getNamespacedCustomObject({ group, version: 'v1alpha1', namespace: this.namespace, plural: 'thalassasecrets', name }),
+    )) as ThalassaSecret;
+  }
+
+  /** Lists a custom resource of the harness's namespace. */
+  async listCustomObjects<T>(plural: 'thalassasecrets' | 'thalassasecretstores', namespace = this.namespace): Promise<T[]> {
+    const list = (await retryTransient(() => this.objects.listNamespacedCustomObject({ group, version: 'v1alpha1', namespace, plural }))) as { items: T[] };
+    return list.items;
   }
 
   /** Waits until the Ready condition has `reason` for the current generation. */
@@ -215,10 +245,14 @@ export class OperatorHarness {
   }
 
   async readSecret(name: string): Promise<V1Secret | undefined> {
-    return await this.core.readNamespacedSecret({ name, namespace: this.namespace }).catch((error: unknown) => {
+    return await retryTransient(() => this.core.readNamespacedSecret({ name, namespace: this.namespace })).catch((error: unknown) => {
       if (isStatus(error, 404)) return undefined;
       throw error;
     });
+  }
+
+  async deleteSecret(name: string): Promise<void> {
+    await deleteRetrying(() => this.core.deleteNamespacedSecret({ name, namespace: this.namespace }));
   }
 
   async secretData(name: string): Promise<Record<string, string> | undefined> {
@@ -243,23 +277,19 @@ export class OperatorHarness {
   }
 
   async events(): Promise<string[]> {
-    const list = await this.core.listNamespacedEvent({ namespace: this.namespace });
+    const list = await retryTransient(() => this.core.listNamespacedEvent({ namespace: this.namespace }));
     return list.items.map((e) => `${e.type ?? ''} ${e.reason ?? ''} ${e.message ?? ''} (x${e.count ?? 1})`);
   }
 
   /** Every place a value could leak to: logs, Events, resource statuses, metrics. */
   async outputs(): Promise<string> {
-    const resources = (await this.objects.listNamespacedCustomObject({ group, version: 'v1alpha1', namespace: this.namespace, plural: 'thalassasecrets' })) as {
-      items: ThalassaSecret[];
-    };
-    const stores = (await this.objects.listNamespacedCustomObject({ group, version: 'v1alpha1', namespace: this.namespace, plural: 'thalassasecretstores' })) as {
-      items: unknown[];
-    };
+    const resources = await this.listCustomObjects<ThalassaSecret>('thalassasecrets');
+    const stores = await this.listCustomObjects<unknown>('thalassasecretstores');
     return [
       ...this.logs,
       ...(await this.events()),
-      JSON.stringify(resources.items.map((r) => r.status)),
-      JSON.stringify(stores.items),
+      JSON.stringify(resources.map((r) => r.status)),
+      JSON.stringify(stores),
       await this.metrics.registry.metrics(),
     ].join('\n');
   }
@@ -268,7 +298,7 @@ export class OperatorHarness {
     await this.stopOperator();
     await this.emulator.stop();
     for (const name of this.#clusterStores) {
-      await this.objects.deleteClusterCustomObject({ group, version: 'v1alpha1', plural: 'clusterthalassasecretstores', name }).catch(() => undefined);
+      await deleteRetrying(() => this.objects.deleteClusterCustomObject({ group, version: 'v1alpha1', plural: 'clusterthalassasecretstores', name })).catch(() => undefined);
     }
     await deleteNamespace(this.kc, this.namespace);
   }

@@ -5,8 +5,7 @@ version of every Secret a watch delivered.
 */
 import { CoreV1Api, type KubeConfig, type V1Secret } from '@kubernetes/client-node';
 import type { ThalassaSecret } from '../../src/api/v1alpha1/thalassa-secret.ts';
-import { waitFor, watchEvents, type WatchHandle } from './kube.ts';
-import { group } from './operator-harness.ts';
+import { retryTransient, waitFor, watchEvents, type WatchHandle } from './kube.ts';
 import type { OperatorHarness } from './operator-harness.ts';
 
 export function readyOf(resource: ThalassaSecret): { status?: string; reason?: string; message?: string; current: boolean } {
@@ -18,8 +17,8 @@ export function readyOf(resource: ThalassaSecret): { status?: string; reason?: s
 }
 
 export async function listResources(h: OperatorHarness, namespace = h.namespace): Promise<Map<string, ThalassaSecret>> {
-  const list = (await h.objects.listNamespacedCustomObject({ group, version: 'v1alpha1', namespace, plural: 'thalassasecrets' })) as { items: ThalassaSecret[] };
-  return new Map(list.items.map((r) => [r.metadata.name, r]));
+  const items = await h.listCustomObjects<ThalassaSecret>('thalassasecrets', namespace);
+  return new Map(items.map((r) => [r.metadata.name, r]));
 }
 
 /**
@@ -82,7 +81,8 @@ export function decodeData(secret: V1Secret): Record<string, string> {
 
 /** Every Secret of the namespace by name: its resourceVersion and decoded data. */
 export async function snapshotSecrets(kc: KubeConfig, namespace: string): Promise<Map<string, SecretSnapshot>> {
-  const list = await kc.makeApiClient(CoreV1Api).listNamespacedSecret({ namespace });
+  const core = kc.makeApiClient(CoreV1Api);
+  const list = await retryTransient(() => core.listNamespacedSecret({ namespace }));
   return new Map(list.items.map((s) => [s.metadata?.name ?? '', { resourceVersion: s.metadata?.resourceVersion ?? '', data: decodeData(s) }]));
 }
 
