@@ -48,7 +48,7 @@ export class RolloutRestarter {
           this.#metrics.rolloutRestarts.inc({ kind: target.kind });
           this.#events.record(resource, 'Normal', 'RolloutRestartTriggered', `restarted ${name}: the synced content changed`);
           this.#events.record(
-            { apiVersion: 'apps/v1', kind: target.kind, metadata: { name: target.name, namespace } },
+            { apiVersion: workloadApiVersion(target.kind), kind: target.kind, metadata: { name: target.name, namespace } },
             'Normal',
             'RolloutRestartTriggered',
             `restarted by ThalassaSecret ${resource.metadata.name}: the synced content changed`,
@@ -65,10 +65,34 @@ export class RolloutRestarter {
   }
 
   async #restartOne(target: RolloutRestartTarget, namespace: string, annotation: string, contentHash: string): Promise<boolean> {
+    if (target.kind === 'Rollout') return await this.#restartArgoRollout(namespace, target.name, annotation, contentHash);
     const path = paths.workload(target.kind, namespace, target.name);
     const workload = await this.#client.get<{ spec?: { template?: { metadata?: { annotations?: Record<string, string> } } } }>(path);
     if (workload.spec?.template?.metadata?.annotations?.[annotation] === contentHash) return false;
     await this.#client.patch(path, { spec: { template: { metadata: { annotations: { [annotation]: contentHash } } } } }, contentTypes.strategicMergePatch, { fieldManager });
     return true;
   }
+
+  /**
+  An Argo Rollout is restarted the way `kubectl argo rollouts restart` does it: `spec.restartAt`
+  set to now makes its controller replace the pods created before then, within the same revision.
+  A pod-template annotation would instead start a new revision through every canary or blue-green
+  step. Which content was restarted for is kept in an annotation on the Rollout itself.
+  */
+  async #restartArgoRollout(namespace: string, name: string, annotation: string, contentHash: string): Promise<boolean> {
+    const path = argoRolloutPath(namespace, name);
+    const rollout = await this.#client.get<{ metadata?: { annotations?: Record<string, string> } }>(path);
+    if (rollout.metadata?.annotations?.[annotation] === contentHash) return false;
+    const restartAt = new Date().toISOString().replace(/\.\d{3}Z$/, 'Z');
+    await this.#client.patch(path, { metadata: { annotations: { [annotation]: contentHash } }, spec: { restartAt } }, contentTypes.mergePatch, { fieldManager });
+    return true;
+  }
+}
+
+function argoRolloutPath(namespace: string, name: string): string {
+  return `/apis/argoproj.io/v1alpha1/namespaces/${namespace}/rollouts/${name}`;
+}
+
+function workloadApiVersion(kind: RolloutRestartTarget['kind']): string {
+  return kind === 'Rollout' ? 'argoproj.io/v1alpha1' : 'apps/v1';
 }

@@ -9,7 +9,7 @@ What the operator does in a namespace it watches (src/operator.ts, src/controlle
   the credential Secrets of stores;
 - mints tokens (TokenRequest) for ServiceAccounts named by workload identity stores;
 - records Events on ThalassaSecrets;
-- reads and patches Deployments, StatefulSets and DaemonSets named in rolloutRestartTargets.
+- reads and patches Deployments, StatefulSets, DaemonSets and Argo Rollouts named in rolloutRestartTargets.
 */}}
 {{- define "tso.namespacedRules" -}}
 - apiGroups: ["secrets.thalassa.cloud"]
@@ -32,6 +32,9 @@ What the operator does in a namespace it watches (src/operator.ts, src/controlle
   verbs: ["create", "patch"]
 - apiGroups: ["apps"]
   resources: ["deployments", "statefulsets", "daemonsets"]
+  verbs: ["get", "patch"]
+- apiGroups: ["argoproj.io"]
+  resources: ["rollouts"]
   verbs: ["get", "patch"]
 {{- end }}
 

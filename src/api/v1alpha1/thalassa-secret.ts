@@ -159,10 +159,15 @@ export const target = z
 
 export const rolloutRestartTarget = z
   .object({
-    kind: z.enum(['Deployment', 'StatefulSet', 'DaemonSet']).describe('Kind of the workload.'),
+    kind: z
+      .enum(['Deployment', 'StatefulSet', 'DaemonSet', 'Rollout'])
+      .describe('Kind of the workload: Deployment, StatefulSet, DaemonSet (apps/v1), or Rollout (Argo Rollouts, argoproj.io/v1alpha1).'),
     name: z.string().min(1).max(253).regex(new RegExp(dnsSubdomainPattern)).describe('Name of the workload in this namespace.'),
   })
-  .describe('A workload restarted (through an annotation on its pod template) when the synced content changes.');
+  .describe(
+    'A workload restarted when the synced content changes: through an annotation on its pod template, or for an Argo Rollout ' +
+      'through spec.restartAt, as kubectl argo rollouts restart does.',
+  );
 
 export const thalassaSecretSpec = z
   .object({
