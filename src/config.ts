@@ -46,7 +46,12 @@ interface Setting {
 
 /** Every setting: flag name (without --), its environment variable, default and meaning. docs/operations.md lists them. */
 export const settings = {
-  kubeconfig: { env: 'KUBECONFIG', default: undefined, description: 'Kubeconfig file; absent: in-cluster configuration, then ~/.kube/config.', schema: z.string().min(1).optional() },
+  kubeconfig: {
+    env: 'KUBECONFIG',
+    default: undefined,
+    description: 'Kubeconfig file, or several separated by ":" (merged as kubectl merges them); absent: in-cluster configuration, then ~/.kube/config.',
+    schema: z.string().min(1).optional(),
+  },
   namespaces: {
     env: 'WATCH_NAMESPACES',
     default: '',

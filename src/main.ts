@@ -8,7 +8,7 @@ import { readFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import { ConfigError, parseConfig, usage, type OperatorConfig } from './config.ts';
 import { loadConnection } from './kube/connection.ts';
-import { KubeClient } from './kube/kube-client.ts';
+import { KubeClient, type KubeRetryEvent } from './kube/kube-client.ts';
 import { closeServer, serveHealth, serveMetrics } from './observability/http-endpoints.ts';
 import { createLogger, type Logger } from './observability/logger.ts';
 import { Metrics } from './observability/metrics.ts';
@@ -46,7 +46,10 @@ function updateResourceGauge(metrics: Metrics, operator: Operator): void {
 async function run(config: OperatorConfig, logger: Logger): Promise<void> {
   const metrics = new Metrics();
   const connection = await loadConnection(config.kubeconfig);
-  const kube = new KubeClient(connection);
+  const onRetry = (retry: KubeRetryEvent): void => {
+    metrics.kubeRetries.inc({ method: retry.method, status: retry.status === undefined ? 'error' : String(retry.status) });
+  };
+  const kube = new KubeClient(connection, { onRetry });
   const operator = new Operator({ ...config, kube, logger, metrics, operatorIdentity: config.operatorIdentity });
   const election = config.leaderElection;
   const identity = election.enabled ? (election.identity ?? `${hostname()}-${process.pid}`) : hostname();
@@ -55,7 +58,7 @@ async function run(config: OperatorConfig, logger: Logger): Promise<void> {
   const elector = election.enabled
       ? new LeaderElector({
       // Its own client: the operator's is fenced by the lease, and renewals must not queue behind a busy pool.
-      kube: new KubeClient(connection),
+      kube: new KubeClient(connection, { onRetry }),
       namespace: leaseNamespace(election.namespace),
       name: election.name,
       identity,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { commonDirectory, parseDuration, pollRequests } from './poll-groups.ts';
+import { commonDirectory, groupRequest, parseDuration, pollGroupOf, pollRequests } from './poll-groups.ts';
 
 describe('pollRequests', () => {
   it('answers many paths under one top-level folder with one list of their deepest common folder', () => {
@@ -19,6 +19,25 @@ describe('pollRequests', () => {
 
   it('never makes a request for nothing', () => {
     expect(pollRequests({ paths: new Set(), prefixes: new Set() })).toEqual([]);
+  });
+});
+
+describe('groupRequest', () => {
+  it('reads a lone path, lists anything more, and asks nothing for nothing', () => {
+    expect(groupRequest(['/app/a'], [])).toEqual({ kind: 'metadata', path: '/app/a' });
+    expect(groupRequest(['/app/b/x', '/app/a/y'], [])).toEqual({ kind: 'list', prefix: '/app/', paths: ['/app/a/y', '/app/b/x'], prefixes: [] });
+    expect(groupRequest([], ['/app/team/'])).toEqual({ kind: 'list', prefix: '/app/team/', paths: [], prefixes: ['/app/team/'] });
+    expect(groupRequest([], [])).toBeUndefined();
+  });
+});
+
+describe('pollGroupOf', () => {
+  it.for([
+    ['/app/db/password', '/app/'],
+    ['/app/', '/app/'],
+    ['/lone', '/lone'],
+  ] as const)('of %s is %s', ([entry, group]) => {
+    expect(pollGroupOf(entry)).toBe(group);
   });
 });
 

@@ -14,9 +14,10 @@ export interface Followed {
   readonly prefixes: ReadonlySet<string>;
 }
 
-function firstSegment(path: string): string {
-  const next = path.indexOf('/', 1);
-  return next < 0 ? path : path.slice(0, next + 1);
+/** The poll group of a followed path or prefix: its first path segment (`/app/` of `/app/db/password`). */
+export function pollGroupOf(pathOrPrefix: string): string {
+  const next = pathOrPrefix.indexOf('/', 1);
+  return next < 0 ? pathOrPrefix : pathOrPrefix.slice(0, next + 1);
 }
 
 /** The deepest directory prefix (ending in "/") shared by all entries. */
@@ -31,6 +32,7 @@ export function commonDirectory(entries: readonly string[]): string {
   return common === '' ? '/' : common;
 }
 
+/** The requests for everything followed: one per poll group (pollGroupOf), in the groups' order. */
 export function pollRequests(followed: Followed): PollRequest[] {
   const groups = new Map<string, { paths: string[]; prefixes: string[] }>();
   const group = (key: string) => {
@@ -38,18 +40,26 @@ export function pollRequests(followed: Followed): PollRequest[] {
     if (!found) groups.set(key, (found = { paths: [], prefixes: [] }));
     return found;
   };
-  for (const path of followed.paths) group(firstSegment(path)).paths.push(path);
-  for (const prefix of followed.prefixes) group(firstSegment(prefix)).prefixes.push(prefix);
+  for (const path of followed.paths) group(pollGroupOf(path)).paths.push(path);
+  for (const prefix of followed.prefixes) group(pollGroupOf(prefix)).prefixes.push(prefix);
   const requests: PollRequest[] = [];
   for (const [, { paths, prefixes }] of [...groups].sort(([a], [b]) => (a < b ? -1 : 1))) {
-    const [lone] = paths;
-    if (prefixes.length === 0 && paths.length === 1 && lone !== undefined) {
-      requests.push({ kind: 'metadata', path: lone });
-    } else {
-      requests.push({ kind: 'list', prefix: commonDirectory([...paths, ...prefixes]), paths: paths.sort(), prefixes: prefixes.sort() });
-    }
+    const request = groupRequest(paths, prefixes);
+    if (request) requests.push(request);
   }
   return requests;
+}
+
+/**
+The one request of one poll group, from its distinct paths and prefixes (all of one pollGroupOf):
+a metadata read of a lone path, else a list of their deepest common folder. The arrays are sorted
+in place. Nothing to follow, no request.
+*/
+export function groupRequest(paths: string[], prefixes: string[]): PollRequest | undefined {
+  const [lone] = paths;
+  if (prefixes.length === 0 && paths.length === 1 && lone !== undefined) return { kind: 'metadata', path: lone };
+  if (paths.length + prefixes.length === 0) return undefined;
+  return { kind: 'list', prefix: commonDirectory([...paths, ...prefixes]), paths: paths.sort(), prefixes: prefixes.sort() };
 }
 
 /** Go-style durations as the CRD allows them (`30s`, `5m`, `1h30m`, `0`), in milliseconds. */

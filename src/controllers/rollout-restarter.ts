@@ -1,6 +1,6 @@
 import { group } from '../api/v1alpha1/common.ts';
 import type { RolloutRestartTarget, ThalassaSecret } from '../api/v1alpha1/thalassa-secret.ts';
-import { isNotFound, toKubeApiError } from '../kube/errors.ts';
+import { isNotFound, isTransient, toKubeApiError } from '../kube/errors.ts';
 import { contentTypes, paths, type KubeClient } from '../kube/kube-client.ts';
 import type { EventRecorder } from '../kube/event-recorder.ts';
 import type { Logger } from '../observability/logger.ts';
@@ -55,6 +55,9 @@ export class RolloutRestarter {
           );
         }
       } catch (error) {
+        // A throttled or failing API server says nothing about the workload, and an Event would be
+        // one more write to it: the reconcile comes back after the server's delay, the marker stays.
+        if (isTransient(error)) throw error;
         failed.push(name);
         const message = isNotFound(error) ? `${name} does not exist` : `${name}: ${toKubeApiError(error)?.message ?? String(error)}`;
         this.#logger.warn({ resource: `${namespace}/${resource.metadata.name}`, target: name, err: error }, 'rollout restart failed');

@@ -104,3 +104,37 @@ export async function confirmExists(path: string, context: PlanContext): Promise
     throw remoteFailure(error, store.description);
   }
 }
+
+/**
+Asks Thalassa again, past the catalog, whether every source of a resource is gone, before
+deletionPolicy Delete acts: each path's metadata read must answer 404 and a list of the path must
+not show it (another endpoint, so that one route answering 404 wrongly cannot speak for both), and
+a list of each prefix must show no secret with an active version. Returns what shows a source is
+still there (recorded in the catalog), or undefined when every one is confirmed gone; a failed
+request throws, as remoteFailure says, and nothing is deleted.
+*/
+export async function confirmGone(paths: readonly string[], prefixes: readonly string[], context: PlanContext): Promise<string | undefined> {
+  const { store, catalog, signal } = context;
+  const fail = (error: unknown): never => {
+    throw remoteFailure(error, store.description);
+  };
+  for (const path of paths) {
+    const metadata = await store.client.getMetadata(path, { signal }).catch((error: unknown) => (isSecretGone(error) ? undefined : fail(error)));
+    if (metadata) {
+      catalog.setCurrent(store.key, path, metadata.currentVersion, metadata.updatedAt);
+      return `a second request (metadata of ${path}) finds version ${metadata.currentVersion}`;
+    }
+    const listed = (await store.client.list(path, { signal }).catch(fail)).find((item) => item.path === path);
+    if (listed) {
+      catalog.setCurrent(store.key, path, listed.currentVersion, listed.updatedAt);
+      return `a second request (a list of ${path}) shows it at version ${listed.currentVersion}`;
+    }
+  }
+  for (const prefix of prefixes) {
+    const listed = await store.client.list(prefix, { signal }).catch(fail);
+    catalog.recordList(store.key, prefix, listed, { paths: [], prefixes: [prefix] });
+    const active = listed.filter((item) => item.currentVersion > 0).length;
+    if (active > 0) return `a second request (a list of ${prefix}) shows ${active} ${active === 1 ? 'secret' : 'secrets'}`;
+  }
+  return undefined;
+}

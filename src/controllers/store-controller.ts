@@ -79,7 +79,8 @@ export class StoreController {
         message: `${spec.apiURL ?? 'https://api.thalassa.cloud'}, region ${spec.region}, organisation ${spec.organisation}: configuration and credentials are usable`,
       };
     } catch (error) {
-      if (!(error instanceof SyncError)) throw error;
+      // A throttled or failing API server says nothing about the store: no status write, a retry.
+      if (!(error instanceof SyncError) || error.transient) throw error;
       state = { status: 'False', reason: error.reason, message: error.message };
     }
     const generation = store.metadata.generation ?? 0;

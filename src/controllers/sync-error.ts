@@ -8,6 +8,7 @@ export const reasons = {
   StoreNotAllowed: 'StoreNotAllowed',
   InvalidStore: 'InvalidStore',
   CredentialsNotFound: 'CredentialsNotFound',
+  CredentialsForbidden: 'CredentialsForbidden',
   SecretExists: 'SecretExists',
   SecretOwnedByAnother: 'SecretOwnedByAnother',
   SecretMissing: 'SecretMissing',
@@ -19,8 +20,13 @@ export const reasons = {
   TemplateFailed: 'TemplateFailed',
   SecretTooLarge: 'SecretTooLarge',
   WriteFailed: 'WriteFailed',
+  ReadFailed: 'ReadFailed',
+  // The Kubernetes API server is throttling or failing: logged, never written to a status (see transient)
+  KubernetesThrottled: 'KubernetesThrottled',
+  KubernetesUnavailable: 'KubernetesUnavailable',
   // Thalassa answers
   RemoteSecretNotFound: 'RemoteSecretNotFound',
+  DeletionNotConfirmed: 'DeletionNotConfirmed',
   VersionNotFound: 'VersionNotFound',
   VersionDestroyed: 'VersionDestroyed',
   KMSKeyDisabled: 'KMSKeyDisabled',
@@ -37,6 +43,14 @@ export const reasons = {
 
 export type FailureReason = (typeof reasons)[keyof typeof reasons];
 
+/**
+Failures of the Kubernetes API server itself (it shed the request with 429, failed with a 5xx, or
+did not answer): they say nothing about the resource, so they are not written to its status and
+record no Event (both writes, to a server that is struggling already). Logged, and retried after
+the server's Retry-After.
+*/
+const transientReasons: ReadonlySet<FailureReason> = new Set([reasons.KubernetesThrottled, reasons.KubernetesUnavailable]);
+
 export interface SyncErrorOptions extends ErrorOptions {
   /** Overrides the queue's backoff, e.g. with a server's Retry-After. */
   readonly retryAfterMs?: number | undefined;
@@ -51,5 +65,10 @@ export class SyncError extends Error {
     super(message, options);
     this.reason = reason;
     this.retryAfterMs = options?.retryAfterMs;
+  }
+
+  /** Not reported on the resource (no status, no Event): see transientReasons. */
+  get transient(): boolean {
+    return transientReasons.has(this.reason);
   }
 }

@@ -8,6 +8,7 @@ import type { KubeObject } from '../kube/list-watch.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { RevealedSecret } from '../thalassa/client.ts';
+import { readFailure, transientKubeFailure } from './kube-failure.ts';
 import { isSecretGone, remoteFailure } from './remote-failure.ts';
 import type { RolloutRestarter } from './rollout-restarter.ts';
 import { buildSecretData, type ResolvedValues } from './secret-data.ts';
@@ -32,7 +33,7 @@ import {
   syncedVersionsAnnotation,
   type SyncedVersion,
 } from './secret-metadata.ts';
-import { allTargets, confirmExists, planSources, type PlanContext, type SourcePlan, type SourceTarget } from './source-plan.ts';
+import { allTargets, confirmExists, confirmGone, planSources, type PlanContext, type SourcePlan, type SourceTarget } from './source-plan.ts';
 import { nextCondition, statusChanged, versionsSummary, type ReadyState } from './status.ts';
 import type { ResolvedStore, StoreResolver } from './store-resolver.ts';
 import { reasons, SyncError } from './sync-error.ts';
@@ -106,7 +107,9 @@ const apiVersion = `${group}/v1alpha1`;
 Brings one ThalassaSecret's Secret in line with Thalassa: resolves the store, decides the versions,
 reveals only values it does not already have, writes the Secret only when it differs, and writes
 status only when it changed. Failures become the Ready condition's reason and a retry; they never
-delete or blank a Secret (the only deletion is deletionPolicy Delete, on a confirmed 404).
+delete or blank a Secret (the only deletion is deletionPolicy Delete, on a 404 that a second,
+independent request confirms). A throttled or failing Kubernetes API server is no failure of the
+resource: such an attempt writes nothing (no status, no Event) and comes back after the server's delay.
 */
 export class ThalassaSecretReconciler {
   readonly #deps: ReconcilerDependencies;
@@ -133,6 +136,9 @@ export class ThalassaSecretReconciler {
     } catch (error) {
       const failure = this.#asFailure(error);
       if (signal?.aborted) throw failure;
+      // Nothing is known to be wrong with the resource, and a status patch and an Event would only
+      // add to the load of a server that sheds requests: the queue comes back after its Retry-After.
+      if (failure.transient) throw failure;
       if (failure.reason === reasons.AuthenticationFailed) this.#deps.stores.invalidateFor(resource);
       await this.#writeStatus(resource, settings, { status: 'False', reason: failure.reason, message: failure.message }, undefined, undefined);
       this.#deps.events.record(resource, 'Warning', failure.reason, failure.message);
@@ -140,8 +146,14 @@ export class ThalassaSecretReconciler {
     }
   }
 
+  /**
+  A failure as the reason to report. Reads wrap their own failures (ReadFailed, CredentialsForbidden...),
+  so a Kubernetes error that arrives here unwrapped is a write's, unless it is transient.
+  */
   #asFailure(error: unknown): SyncError {
     if (error instanceof SyncError) return error;
+    const transient = transientKubeFailure(error, 'writing');
+    if (transient) return transient;
     const kubeError = toKubeApiError(error);
     if (kubeError) return new SyncError(reasons.WriteFailed, `Kubernetes API: ${kubeError.message}`);
     if (error instanceof Error && error.name === 'AbortError') return new SyncError(reasons.WriteFailed, 'interrupted by shutdown');
@@ -171,7 +183,7 @@ export class ThalassaSecretReconciler {
     try {
       plan = await planSources(resource.spec, context);
     } catch (error) {
-      return await this.#onRemoteGone(resource, settings, ours, error);
+      return await this.#onRemoteGone(resource, settings, ours, error, signal);
     }
     const shapeHash = hashJson({ data: resource.spec.data?.map(({ version: _v, ...rest }) => rest), dataFrom: resource.spec.dataFrom, template: resource.spec.target?.template });
     const targets = allTargets(plan);
@@ -185,7 +197,7 @@ export class ThalassaSecretReconciler {
     try {
       resolved = await this.#resolveValues(plan, context);
     } catch (error) {
-      return await this.#onRemoteGone(resource, settings, ours, error);
+      return await this.#onRemoteGone(resource, settings, ours, error, signal);
     }
     const data = buildSecretData(resource.spec, resolved.values);
     const synced = distinctVersions(resolved.synced);
@@ -298,7 +310,8 @@ export class ThalassaSecretReconciler {
       if (cached) return cached;
     }
     try {
-      const revealed = await store.client.reveal(target.path, { version: target.version, signal });
+      // Shared with concurrent reveals of the same value (a ClusterThalassaSecret's namespaces syncing at once).
+      const revealed = await values.reveal(store.key, target.path, target.version, async () => await store.client.reveal(target.path, { version: target.version, signal }));
       values.set(store.key, revealed);
       if (target.version === undefined) catalog.setCurrent(store.key, target.path, revealed.version);
       return revealed;
@@ -313,10 +326,13 @@ export class ThalassaSecretReconciler {
   }
 
   /**
-  A remote secret is gone (confirmed 404). Retain keeps the Secret as it is; Delete deletes it when
-  every secret it reads is gone (so one missing source never empties a Secret of many).
+  A remote secret is gone (a 404). Retain keeps the Secret as it is; Delete deletes it when every
+  secret it reads is gone (so one missing source never empties a Secret of many), through the store
+  configuration that wrote it, and only after asking Thalassa once more: the 404 and the catalog
+  may both come from one wrong answer (a proxy or a replica that answers 404 for a moment, a route
+  that mishandles a path), and a deletion cannot be undone.
   */
-  async #onRemoteGone(resource: ThalassaSecret, settings: TargetSettings, ours: V1Secret | undefined, error: unknown): Promise<never> {
+  async #onRemoteGone(resource: ThalassaSecret, settings: TargetSettings, ours: V1Secret | undefined, error: unknown, signal: AbortSignal | undefined): Promise<never> {
     const failure = this.#asFailure(error);
     if (failure.reason !== reasons.RemoteSecretNotFound || settings.deletionPolicy !== 'Delete' || settings.creationPolicy !== 'Owner') throw failure;
     const store = await this.#deps.stores.resolveFor(resource);
@@ -334,6 +350,22 @@ export class ThalassaSecretReconciler {
       );
     }
     if (ours) {
+      const context: PlanContext = { store, catalog: this.#deps.catalog, recorded: new Map(), signal };
+      const stillThere = await confirmGone(sources, prefixes, context).catch((confirmError: unknown) => {
+        if (!(confirmError instanceof SyncError)) throw confirmError;
+        throw new SyncError(
+          confirmError.reason,
+          `${failure.message}; Secret ${settings.name} is kept: its deletion could not be confirmed (${confirmError.message})`,
+          { retryAfterMs: confirmError.retryAfterMs },
+        );
+      });
+      if (stillThere !== undefined) {
+        throw new SyncError(
+          reasons.DeletionNotConfirmed,
+          `${failure.message}, but ${stillThere}; Secret ${settings.name} is kept: deletionPolicy Delete deletes only when a second, ` +
+            'independent request confirms that the secret is gone',
+        );
+      }
       await this.#deps.kube
         .delete(paths.secret(settings.namespace, settings.name), { preconditions: { uid: ours.metadata?.uid ?? '' } })
         .catch((deleteError: unknown) => {
@@ -359,7 +391,7 @@ export class ThalassaSecretReconciler {
     }
     const secret = await this.#deps.kube.get<V1Secret>(paths.secret(settings.namespace, settings.name)).catch((error: unknown) => {
       if (isNotFound(error)) return undefined;
-      throw error;
+      throw readFailure(error, `Secret ${settings.name}`);
     });
     return { secret, dataTrusted: false, assumedAbsent: false };
   }

@@ -210,6 +210,65 @@ describe('VersionPoller', () => {
     expect(thalassa.asked.filter((a) => a.store === 'stuck')).toHaveLength(1);
   });
 
+  it('keeps a group\'s schedule when a member joins it, and polls the newcomer with the group', async () => {
+    add(thalassaSecret('team-a', 'first', { refreshInterval: '1m', data: [{ key: 'v', path: '/app/x/a' }] }, ready([{ path: '/app/x/a', version: 1 }])));
+    poller.start();
+    // Placed at the first tick (1 s), half-way into its interval: due at 31 s.
+    await vi.advanceTimersByTimeAsync(31_000);
+    expect(thalassa.asked).toEqual([{ store: 'shared', kind: 'metadata', subject: '/app/x/a' }]);
+    add(thalassaSecret('team-b', 'second', { refreshInterval: '1m', data: [{ key: 'v', path: '/app/y/b' }] }, ready([{ path: '/app/y/b', version: 1 }])));
+    // Not placed again half-way from now (70 s): the group keeps its time, 91 s.
+    await vi.advanceTimersByTimeAsync(59_000);
+    expect(thalassa.asked).toHaveLength(1);
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(thalassa.asked.slice(1)).toEqual([{ store: 'shared', kind: 'list', subject: '/app/' }]);
+  });
+
+  it('narrows a group\'s request when a member leaves, and stops polling a group whose last member left', async () => {
+    add(thalassaSecret('team-a', 'a', { refreshInterval: '1m', data: [{ key: 'v', path: '/app/x/a' }] }, ready([{ path: '/app/x/a', version: 1 }])));
+    const bKey = add(thalassaSecret('team-b', 'b', { refreshInterval: '1m', data: [{ key: 'v', path: '/app/y/b' }] }, ready([{ path: '/app/y/b', version: 1 }])));
+    poller.start();
+    await vi.advanceTimersByTimeAsync(31_000);
+    expect(thalassa.asked).toEqual([{ store: 'shared', kind: 'list', subject: '/app/' }]);
+    resources.delete(bKey);
+    poller.track(bKey, undefined);
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(thalassa.asked.slice(1)).toEqual([{ store: 'shared', kind: 'metadata', subject: '/app/x/a' }]);
+    poller.track('team-a/a', undefined);
+    await vi.advanceTimersByTimeAsync(5 * 60_000);
+    expect(thalassa.asked).toHaveLength(2);
+    expect(poller.trackedCount).toBe(0);
+  });
+
+  it('moves a resource whose interval changed to the pace it asks for now', async () => {
+    const spec = { data: [{ key: 'v', path: '/app/a' }] };
+    const key = add(thalassaSecret('team-a', 'a', { refreshInterval: '1h', ...spec }, ready([{ path: '/app/a', version: 1 }])));
+    poller.start();
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(thalassa.asked).toEqual([]);
+    add(thalassaSecret('team-a', 'a', { refreshInterval: '2s', ...spec }, ready([{ path: '/app/a', version: 1 }])));
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(thalassa.covering('/app/a').length).toBeGreaterThanOrEqual(4);
+    // Nothing remains of the hourly group: half an hour on, only the 2 s polls.
+    const polls = thalassa.asked.length;
+    await vi.advanceTimersByTimeAsync(30 * 60_000);
+    expect(thalassa.asked.length - polls).toBe(900);
+    expect(queued).not.toContain(key);
+  });
+
+  it('does not poll again a group whose last member left while its poll hung', async () => {
+    thalassa.hang('stuck');
+    const key = add(thalassaSecret('team-a', 'stuck', { storeRef: { kind: 'ClusterThalassaSecretStore', name: 'stuck' }, refreshInterval: '1s', data: [{ key: 'v', path: '/a/x' }] }));
+    poller.start();
+    await vi.advanceTimersByTimeAsync(3_000);
+    expect(thalassa.asked).toHaveLength(1);
+    resources.delete(key);
+    poller.track(key, undefined);
+    thalassa.release();
+    await vi.advanceTimersByTimeAsync(10_000);
+    expect(thalassa.asked).toHaveLength(1);
+  });
+
   it.for([
     ['pinned first', [2, 5]],
     ['followed first', [5, 2]],

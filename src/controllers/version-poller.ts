@@ -2,44 +2,34 @@ import { minRefreshInterval, type ThalassaSecret } from '../api/v1alpha1/thalass
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { WorkQueue } from '../runtime/workqueue.ts';
+import { MinHeap } from '../runtime/min-heap.ts';
 import { fullJitterDelay } from '../thalassa/backoff.ts';
 import { RateLimitedError, UnavailableError, type ThalassaClient } from '../thalassa/index.ts';
 import { parseDuration, pollRequests, type PollRequest } from './poll-groups.ts';
+import { PollIndex, type PollGroup, type PollIndexChange, type PollMember } from './poll-index.ts';
 import { isSecretGone, remoteFailure } from './remote-failure.ts';
 import type { ResolvedStore, StoreResolver } from './store-resolver.ts';
 import { storeOf, type DefaultStore } from './store-ref.ts';
 import { SyncError } from './sync-error.ts';
 import type { VersionCatalog } from './version-catalog.ts';
 
-interface Tracked {
-  readonly key: string;
-  readonly namespace: string;
-  /** Which store (store-ref.ts), from the spec alone: whether the resource may use it is the poll's question. */
-  readonly store: string;
-  readonly intervalMs: number;
-  readonly paths: readonly string[];
-  readonly prefixes: readonly string[];
-}
-
+/** When a poll group is next due, and how its polls have gone. */
 interface GroupSchedule {
-  dueAt: number;
+  readonly group: PollGroup;
+  /** Unset until the first tick after the group came to be, which places it at random in its interval. */
+  dueAt: number | undefined;
   failures: number;
-  /** A poll of this group is under way: it is not started again until that one ends. */
+  /**
+  A poll of this group is under way: it is not started again until that one ends, and it is out
+  of the heap until then (it goes back in with the due time its outcome decided).
+  */
   inFlight: boolean;
 }
 
-/** One poll group: a request and the resources it serves, all of one store and one interval. */
-interface PlannedGroup {
-  readonly key: string;
-  readonly store: string;
-  readonly intervalMs: number;
-  readonly request: PollRequest;
-  readonly members: readonly Tracked[];
-}
-
-/** A group whose time has come. */
-interface DueGroup extends PlannedGroup {
+/** A schedule in the heap, at the due time it had when pushed; stale when that is no longer its due time. */
+interface HeapEntry {
   readonly schedule: GroupSchedule;
+  readonly dueAt: number;
 }
 
 export interface VersionPollerOptions {
@@ -83,16 +73,25 @@ A shared (cluster) store is resolved for each namespace among a due group's reso
 the store refuses, or whose resolution fails, are left out of the poll and queued so that their
 own status says why; the others are polled as if they were alone. A rate-limited or failing store
 is polled less often (doubling, honouring Retry-After), never more.
+
+Nothing is made again from every resource: track() (watch events) updates the groups of that one
+resource in poll-index.ts, and the groups wait in a min-heap by due time, so a tick costs the
+groups that are due, not the resources tracked.
 */
 export class VersionPoller {
   readonly #options: VersionPollerOptions;
-  readonly #tracked = new Map<string, Tracked>();
-  readonly #schedule = new Map<string, GroupSchedule>();
+  /** Every tracked resource and the poll groups, kept up to date by track(). */
+  readonly #index = new PollIndex();
+  readonly #schedules = new Map<PollGroup, GroupSchedule>();
+  /** Groups that came to be since the last tick, to be placed in their interval. */
+  readonly #unscheduled = new Set<GroupSchedule>();
+  /** Every scheduled group not in flight, earliest due first: a tick looks only at the due ones. */
+  readonly #due = new MinHeap<HeapEntry>((entry) => entry.dueAt);
+  /** Heap entries of groups since removed (or otherwise stale), dropped when they come up or by compaction. */
+  #stale = 0;
   /** By store (store-ref key): every poll request to that store passes it. */
   readonly #limits = new Map<string, ConcurrencyLimit>();
   readonly #inFlight = new Set<Promise<void>>();
-  /** The groups, by store and interval; made again only after what is tracked changed. */
-  #plan: Map<string, PlannedGroup[]> | undefined;
   readonly #random: () => number;
   #timer: NodeJS.Timeout | undefined;
   #stopped = false;
@@ -104,14 +103,42 @@ export class VersionPoller {
 
   /** Records what a resource follows (or that it is gone: undefined). */
   track(key: string, resource: ThalassaSecret | undefined): void {
-    const tracked = resource ? this.#toTracked(key, resource) : undefined;
-    if (tracked) this.#tracked.set(key, tracked);
-    else this.#tracked.delete(key);
-    this.#plan = undefined;
+    this.#apply(this.#index.update(key, resource ? this.#toTracked(key, resource) : undefined));
   }
 
   get trackedCount(): number {
-    return this.#tracked.size;
+    return this.#index.size;
+  }
+
+  /** The schedules of groups that came to be and went, after an update of the index. */
+  #apply(change: PollIndexChange): void {
+    for (const group of change.removed) {
+      const schedule = this.#schedules.get(group);
+      this.#schedules.delete(group);
+      if (!schedule) continue;
+      this.#unscheduled.delete(schedule);
+      // Its heap entry stays until it comes up; one in flight is not in the heap.
+      if (schedule.dueAt !== undefined && !schedule.inFlight) this.#stale++;
+      this.#dropLimitIfUnused(group.store);
+    }
+    for (const group of change.added) {
+      const schedule: GroupSchedule = { group, dueAt: undefined, failures: 0, inFlight: false };
+      this.#schedules.set(group, schedule);
+      this.#unscheduled.add(schedule);
+    }
+    // Removed groups' entries are dropped as they come up; when they are most of the heap, at once.
+    if (this.#stale > 64 && this.#stale * 2 > this.#due.size) this.#compact();
+  }
+
+  #compact(): void {
+    const live: HeapEntry[] = [];
+    for (let entry = this.#due.pop(); entry; entry = this.#due.pop()) if (!isStale(entry)) live.push(entry);
+    for (const entry of live) this.#due.push(entry);
+    this.#stale = 0;
+  }
+
+  #dropLimitIfUnused(store: string): void {
+    if (!this.#index.hasGroups(store) && this.#limits.get(store)?.idle === true) this.#limits.delete(store);
   }
 
   start(): void {
@@ -132,7 +159,7 @@ export class VersionPoller {
   /** Checks one resource's followed secrets now (force-sync), then queues it at high priority. */
   async pollNow(key: string): Promise<void> {
     const resource = this.#options.resources.get(key);
-    const tracked = this.#tracked.get(key);
+    const tracked = this.#index.get(key);
     if (resource && tracked) {
       const store = await this.#options.resolver.resolveFor(resource).catch(() => undefined);
       if (store) {
@@ -158,7 +185,7 @@ export class VersionPoller {
     }
   }
 
-  #toTracked(key: string, resource: ThalassaSecret): Tracked | undefined {
+  #toTracked(key: string, resource: ThalassaSecret): PollMember | undefined {
     const spec = resource.spec;
     let intervalMs: number;
     try {
@@ -181,86 +208,58 @@ export class VersionPoller {
 
   /**
   Starts the polls that are due, without waiting for them: a poll that hangs (a slow store, a slow
-  namespace read) holds back its own group only, never the others' schedules.
+  namespace read) holds back its own group only, never the others' schedules. Costs the groups
+  that came to be since the last tick and the groups that are due, whatever the number of groups
+  and resources.
   */
   #startDue(): void {
     if (this.#stopped) return;
     const now = Date.now();
-    this.#plan ??= this.#makePlan();
-    for (const groups of this.#plan.values()) {
-      const due: DueGroup[] = [];
-      for (const group of groups) {
-        const schedule = this.#schedule.get(group.key);
-        if (!schedule) {
-          // A new group starts at a random point of its interval: no lockstep after a restart.
-          this.#schedule.set(group.key, { dueAt: now + this.#random() * group.intervalMs, failures: 0, inFlight: false });
-          continue;
-        }
-        if (schedule.inFlight || now < schedule.dueAt) continue;
-        schedule.dueAt = now + group.intervalMs;
-        schedule.inFlight = true;
-        due.push({ ...group, schedule });
+    for (const schedule of this.#unscheduled) {
+      // A new group starts at a random point of its interval: no lockstep after a restart.
+      schedule.dueAt = now + this.#random() * schedule.group.intervalMs;
+      this.#due.push({ schedule, dueAt: schedule.dueAt });
+    }
+    this.#unscheduled.clear();
+    const dueByStore = new Map<string, GroupSchedule[]>();
+    for (let next = this.#due.peek(); next && next.dueAt <= now; next = this.#due.peek()) {
+      this.#due.pop();
+      if (isStale(next)) {
+        this.#stale = Math.max(0, this.#stale - 1);
+        continue;
       }
-      const [first] = due;
-      if (!first) continue;
-      const poll = this.#pollGroups(first.store, due).finally(() => {
-        for (const group of due) group.schedule.inFlight = false;
+      const schedule = next.schedule;
+      schedule.dueAt = now + schedule.group.intervalMs;
+      schedule.inFlight = true;
+      let due = dueByStore.get(schedule.group.store);
+      if (!due) dueByStore.set(schedule.group.store, (due = []));
+      due.push(schedule);
+    }
+    for (const [store, due] of dueByStore) {
+      const poll = this.#pollGroups(store, due).finally(() => {
         this.#inFlight.delete(poll);
+        this.#dropLimitIfUnused(store);
       });
       this.#inFlight.add(poll);
     }
   }
 
   /**
-  The poll groups of every store and interval: members of one bucket ask for the same polling rate,
-  and share their requests. Schedules and limits of groups and stores no longer planned are dropped.
-  */
-  #makePlan(): Map<string, PlannedGroup[]> {
-    const buckets = new Map<string, Tracked[]>();
-    for (const tracked of this.#tracked.values()) {
-      if (tracked.intervalMs <= 0) continue;
-      const bucketKey = `${tracked.store}|${tracked.intervalMs}`;
-      let members = buckets.get(bucketKey);
-      if (!members) buckets.set(bucketKey, (members = []));
-      members.push(tracked);
-    }
-    const plan = new Map<string, PlannedGroup[]>();
-    const stores = new Set<string>();
-    for (const [bucketKey, members] of buckets) {
-      const [first] = members;
-      if (!first) continue;
-      stores.add(first.store);
-      const paths = new Set(members.flatMap((m) => m.paths));
-      const prefixes = new Set(members.flatMap((m) => m.prefixes));
-      const groups = pollRequests({ paths, prefixes }).map((request) => ({
-        key: `${bucketKey}|${request.kind === 'list' ? request.prefix : request.path}`,
-        store: first.store,
-        intervalMs: first.intervalMs,
-        request,
-        members: members.filter((m) => covers(request, m)),
-      }));
-      plan.set(bucketKey, groups);
-    }
-    const planned = new Set([...plan.values()].flatMap((groups) => groups.map((g) => g.key)));
-    for (const [key, schedule] of this.#schedule) if (!planned.has(key) && !schedule.inFlight) this.#schedule.delete(key);
-    for (const [store, limit] of this.#limits) if (!stores.has(store) && limit.idle) this.#limits.delete(store);
-    return plan;
-  }
-
-  /**
-  Polls the due groups of one bucket. The store is resolved for each namespace among the members
+  Polls the due groups of one store. The store is resolved for each namespace among the members
   (once per call: every member of a namespace gets the same answer), and each group is polled for
-  the members that may use it, through that resolution; the others are queued to say why.
+  the members that may use it, through that resolution; the others are queued to say why. Each
+  group goes back into the heap as soon as its own poll ended.
   */
-  async #pollGroups(storeName: string, due: readonly DueGroup[]): Promise<void> {
+  async #pollGroups(storeName: string, due: readonly GroupSchedule[]): Promise<void> {
     const byNamespace = new Map<string, Promise<ResolvedStore | Error | undefined>>();
-    const resolve = async (member: Tracked): Promise<ResolvedStore | Error | undefined> => {
-      let resolution = byNamespace.get(member.namespace);
+    const resolve = async (namespace: string, members: ReadonlyMap<string, PollMember>): Promise<ResolvedStore | Error | undefined> => {
+      let resolution = byNamespace.get(namespace);
       if (!resolution) {
-        const resource = this.#options.resources.get(member.key);
+        // Any member will do: the namespace and the store decide the answer, and all of them use this store.
+        const resource = firstDefined(members.keys(), (key) => this.#options.resources.get(key));
         if (!resource) return undefined;
         resolution = this.#options.resolver.resolveFor(resource).catch((error: unknown) => (error instanceof Error ? error : new Error(String(error))));
-        byNamespace.set(member.namespace, resolution);
+        byNamespace.set(namespace, resolution);
       }
       return await resolution;
     };
@@ -268,28 +267,44 @@ export class VersionPoller {
     if (!limit) this.#limits.set(storeName, (limit = new ConcurrencyLimit(concurrencyPerStore)));
     const storeLimit = limit;
     await Promise.all(
-      due.map(async (group) => {
-        // Through each resolution (normally one: the same store client for every namespace), the members it serves.
-        const served = new Map<string, { store: ResolvedStore; members: Tracked[] }>();
-        // Every namespace's resolution starts at once; none waits for another's.
-        const outcomes = await Promise.all(group.members.map(async (member) => ({ member, resolved: await resolve(member) })));
-        for (const { member, resolved } of outcomes) {
-          if (resolved === undefined) continue;
-          if (resolved instanceof Error) {
-            this.#reportUnresolved(member, resolved);
-            continue;
-          }
-          let entry = served.get(resolved.key);
-          if (!entry) served.set(resolved.key, (entry = { store: resolved, members: [] }));
-          entry.members.push(member);
-        }
-        for (const { store, members } of served.values()) {
-          const request = narrowed(group.request, members);
-          if (!request || this.#stopped) continue;
-          await storeLimit.run(async () => await this.#pollGroup(group, store, request, members));
+      due.map(async (schedule) => {
+        try {
+          await this.#pollDueGroup(schedule, resolve, storeLimit);
+        } finally {
+          schedule.inFlight = false;
+          if (schedule.group.live && schedule.dueAt !== undefined) this.#due.push({ schedule, dueAt: schedule.dueAt });
         }
       }),
     );
+  }
+
+  async #pollDueGroup(
+    schedule: GroupSchedule,
+    resolve: (namespace: string, members: ReadonlyMap<string, PollMember>) => Promise<ResolvedStore | Error | undefined>,
+    storeLimit: ConcurrencyLimit,
+  ): Promise<void> {
+    const group = schedule.group;
+    // Through each resolution (normally one: the same store client for every namespace), the members it serves.
+    const served = new Map<string, { store: ResolvedStore; members: PollMember[] }>();
+    // Every namespace's resolution starts at once; none waits for another's.
+    const outcomes = await Promise.all([...group.byNamespace].map(async ([namespace, members]) => ({ members, resolved: await resolve(namespace, members) })));
+    for (const { members, resolved } of outcomes) {
+      if (resolved === undefined) continue;
+      if (resolved instanceof Error) {
+        for (const member of members.values()) this.#reportUnresolved(member, resolved);
+        continue;
+      }
+      let entry = served.get(resolved.key);
+      if (!entry) served.set(resolved.key, (entry = { store: resolved, members: [] }));
+      for (const member of members.values()) entry.members.push(member);
+    }
+    // The group's own request when it serves every member through one resolution, as it normally does.
+    const whole = served.size === 1 && [...served.values()][0]?.members.length === group.size;
+    for (const { store, members } of served.values()) {
+      const request = whole ? group.request : narrowed(group.request, members);
+      if (!request || this.#stopped) continue;
+      await storeLimit.run(async () => await this.#pollGroup(schedule, store, request, members));
+    }
   }
 
   /**
@@ -297,14 +312,13 @@ export class VersionPoller {
   reports the reason; it is queued only when its status does not say so already, so a refused
   resource costs one reconcile, not one per interval.
   */
-  #reportUnresolved(member: Tracked, error: Error): void {
+  #reportUnresolved(member: PollMember, error: Error): void {
     const ready = this.#options.resources.get(member.key)?.status?.conditions?.find((c) => c.type === 'Ready');
     const reported = error instanceof SyncError && ready?.status === 'False' && ready.reason === error.reason;
     if (!reported) this.#options.queue.add(member.key, 'low');
   }
 
-  async #pollGroup(group: DueGroup, store: ResolvedStore, request: PollRequest, members: readonly Tracked[]): Promise<void> {
-    const schedule = group.schedule;
+  async #pollGroup(schedule: GroupSchedule, store: ResolvedStore, request: PollRequest, members: readonly PollMember[]): Promise<void> {
     try {
       await this.#executeRecordingFailure(store, request);
       schedule.failures = 0;
@@ -313,10 +327,10 @@ export class VersionPoller {
       // Slow down: the next poll waits at least as long as the server asked, and longer each time.
       schedule.failures++;
       const retryAfter = error instanceof RateLimitedError || error instanceof UnavailableError ? (error.retryAfterMs ?? 0) : 0;
-      const interval = schedule.dueAt - Date.now();
+      const interval = (schedule.dueAt ?? Date.now()) - Date.now();
       const backoff = Math.min(maxBackoffMs, Math.max(interval, 1000) * 2 ** Math.min(schedule.failures, 5));
       schedule.dueAt = Date.now() + Math.max(retryAfter, backoff / 2 + fullJitterDelay(0, { baseMs: backoff / 2, maxMs: backoff / 2 }, this.#random));
-      this.#options.logger.warn({ store: store.description, group: group.key, err: error, nextPollInMs: schedule.dueAt - Date.now() }, 'version poll failed');
+      this.#options.logger.warn({ store: store.description, group: schedule.group.key, err: error, nextPollInMs: schedule.dueAt - Date.now() }, 'version poll failed');
       return;
     }
     for (const member of members) this.#enqueueIfBehind(store, member);
@@ -342,7 +356,7 @@ export class VersionPoller {
   }
 
   /** Queues the resource when what Thalassa has differs from what its Secret holds. */
-  #enqueueIfBehind(store: ResolvedStore, tracked: Tracked): void {
+  #enqueueIfBehind(store: ResolvedStore, tracked: PollMember): void {
     const resource = this.#options.resources.get(tracked.key);
     if (!resource) return;
     // After a failed poll (or any failure), a good poll is the moment to try again. That includes
@@ -384,9 +398,17 @@ function isPinned(resource: ThalassaSecret, path: string): boolean {
   return (resource.spec.data ?? []).some((d) => d.path === path && d.version !== undefined) || (resource.spec.dataFrom ?? []).some((d) => d.path === path && d.version !== undefined);
 }
 
-function covers(request: PollRequest, tracked: Tracked): boolean {
-  if (request.kind === 'metadata') return tracked.paths.includes(request.path);
-  return tracked.paths.some((p) => p.startsWith(request.prefix)) || tracked.prefixes.some((p) => p.startsWith(request.prefix));
+function isStale(entry: HeapEntry): boolean {
+  const schedule = entry.schedule;
+  return !schedule.group.live || schedule.inFlight || entry.dueAt !== schedule.dueAt;
+}
+
+function firstDefined<K, V>(keys: Iterable<K>, get: (key: K) => V | undefined): V | undefined {
+  for (const key of keys) {
+    const value = get(key);
+    if (value !== undefined) return value;
+  }
+  return undefined;
 }
 
 /**
@@ -394,7 +416,7 @@ The part of a group's request that serves `members`: the whole request when they
 members, else the request pollRequests makes for their paths alone (one: they share the group's
 first segment), or nothing when none of the group's paths and prefixes is theirs.
 */
-function narrowed(request: PollRequest, members: readonly Tracked[]): PollRequest | undefined {
+function narrowed(request: PollRequest, members: readonly PollMember[]): PollRequest | undefined {
   if (request.kind === 'metadata') return members.some((m) => m.paths.includes(request.path)) ? request : undefined;
   const theirPaths = new Set(members.flatMap((m) => m.paths));
   const theirPrefixes = new Set(members.flatMap((m) => m.prefixes));

@@ -1,33 +1,32 @@
 /** Token buckets keyed by organisation, refilled continuously on a monotonic clock. */
+import { TokenBucket } from '../runtime/token-bucket.ts';
+
 export interface BucketDecision {
   readonly allowed: boolean;
   /** When refused: whole seconds until one token is available again (at least 1). */
   readonly retryAfterSeconds: number;
 }
 
+/** One `TokenBucket` (src/runtime/token-bucket.ts) per key, created full on first use. */
 export class TokenBuckets {
-  readonly #ratePerMs: number;
+  readonly #requestsPerSecond: number;
   readonly #burst: number;
   readonly #clock: () => number;
-  readonly #buckets = new Map<string, { tokens: number; updatedAt: number }>();
+  readonly #buckets = new Map<string, TokenBucket>();
 
   constructor(requestsPerSecond: number, burst: number, clock: () => number) {
-    this.#ratePerMs = requestsPerSecond / 1000;
+    this.#requestsPerSecond = requestsPerSecond;
     this.#burst = burst;
     this.#clock = clock;
   }
 
   take(key: string): BucketDecision {
-    const now = this.#clock();
-    const bucket = this.#buckets.get(key) ?? { tokens: this.#burst, updatedAt: now };
-    bucket.tokens = Math.min(this.#burst, bucket.tokens + (now - bucket.updatedAt) * this.#ratePerMs);
-    bucket.updatedAt = now;
-    this.#buckets.set(key, bucket);
-    if (bucket.tokens >= 1) {
-      bucket.tokens -= 1;
-      return { allowed: true, retryAfterSeconds: 0 };
+    let bucket = this.#buckets.get(key);
+    if (!bucket) {
+      bucket = new TokenBucket({ ratePerSecond: this.#requestsPerSecond, burst: this.#burst, now: this.#clock });
+      this.#buckets.set(key, bucket);
     }
-    const waitMs = (1 - bucket.tokens) / this.#ratePerMs;
-    return { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) };
+    const waitMs = bucket.tryTake();
+    return waitMs === 0 ? { allowed: true, retryAfterSeconds: 0 } : { allowed: false, retryAfterSeconds: Math.max(1, Math.ceil(waitMs / 1000)) };
   }
 }

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { Logger } from '../observability/logger.ts';
 import type { KubeClient } from './kube-client.ts';
-import { fullJitterDelay } from '../thalassa/backoff.ts';
+import { fullJitterDelay, type BackoffOptions } from '../runtime/backoff.ts';
 import { toKubeApiError } from './errors.ts';
 import { listAll, watch, type KubeObject, type ListWatchOptions } from './list-watch.ts';
 
@@ -23,7 +23,13 @@ export interface InformerOptions {
   readonly onRestart?: ((reason: string) => void) | undefined;
   /** Trims each object before it is cached (and handed to handlers), to keep memory down. */
   readonly trim?: ((object: KubeObject) => void) | undefined;
+  /** Waits between failed lists or watches: at least `baseMs`, plus full jitter doubling up to `maxMs`. Default 1 s to 30 s. */
+  readonly backoff?: BackoffOptions | undefined;
 }
+
+const defaultBackoff: BackoffOptions = { baseMs: 1000, maxMs: 30_000 };
+/** A watch that ends sooner than this without delivering anything (not even a bookmark) ended "at once". */
+const earlyEndMs = 10_000;
 
 /**
 Drops what the operator never reads from a cached custom resource: managedFields, and kubectl's
@@ -50,8 +56,10 @@ export function objectKey(object: KubeObject): string {
 /**
 A reflector with a cache: list, then watch from the list's resource version, forever. It survives
 what client-node's informer does not: a failed list or watch is retried with jittered backoff
-(1 s to 30 s), a 410 Gone re-lists and reports what changed meanwhile (deletes included), a quiet
-connection is abandoned, and an exception in a handler never stops it. `synced` resolves after
+(1 s to 30 s, or the server's Retry-After if longer), and so is a watch that the server or
+something in between ends at once without an event; a 410 Gone re-lists and reports what changed
+meanwhile (deletes included), a quiet connection is abandoned, and an exception in a handler never
+stops it. `synced` resolves after
 the first successful list, and `hasSynced` says so without waiting.
 */
 export class Informer<T extends KubeObject> {
@@ -112,8 +120,19 @@ export class Informer<T extends KubeObject> {
     while (!signal.aborted) {
       try {
         if (this.#resourceVersion === undefined) await this.#list();
+        const openedAt = performance.now();
         const progressed = await this.#watch();
-        if (progressed) failures = 0;
+        if (progressed || performance.now() - openedAt >= earlyEndMs) {
+          failures = 0;
+          continue;
+        }
+        if (this.#stopped) break;
+        // Ended at once, with nothing delivered: a server shutting down, a proxy closing streams.
+        // Reopening at once would loop as fast as the server answers.
+        const delay = this.#delay(failures++, undefined);
+        logger.debug({ informer: name, retryInMs: delay }, 'watch ended at once, reopening after a pause');
+        this.#options.onRestart?.('ended');
+        await sleep(delay, undefined, { signal }).catch(() => undefined);
       } catch (error) {
         if (this.#stopped) break;
         const kubeError = toKubeApiError(error);
@@ -124,13 +143,18 @@ export class Informer<T extends KubeObject> {
           this.#resourceVersion = undefined;
           continue;
         }
-        const delay = Math.max(kubeError?.retryAfterMs ?? 0, 1000 + fullJitterDelay(failures, { baseMs: 1000, maxMs: 30_000 }));
-        failures++;
+        const delay = this.#delay(failures++, kubeError?.retryAfterMs);
         logger.warn({ informer: name, err: error, retryInMs: delay }, 'list/watch failed, retrying');
         this.#options.onRestart?.('error');
         await sleep(delay, undefined, { signal }).catch(() => undefined);
       }
     }
+  }
+
+  /** The wait before the next list or watch after `failures` failures in a row: the server's delay if longer. */
+  #delay(failures: number, retryAfterMs: number | undefined): number {
+    const backoff = this.#options.backoff ?? defaultBackoff;
+    return Math.max(retryAfterMs ?? 0, backoff.baseMs + fullJitterDelay(failures, backoff));
   }
 
   async #list(): Promise<void> {

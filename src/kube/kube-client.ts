@@ -1,7 +1,11 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseRetryAfter } from '../runtime/backoff.ts';
 import { KubeApiError } from './errors.ts';
 import type { KubeConnection } from './connection.ts';
+import { HttpsTunnelAgent, HttpTunnelAgent } from './proxy-tunnel.ts';
+import { defaultKubeRetryOptions, retryDelay, type KubeRetryOptions, type SendOutcome } from './retry.ts';
 
 export const contentTypes = {
   json: 'application/json',
@@ -17,36 +21,78 @@ export interface RequestOptions {
   readonly contentType?: string;
   readonly accept?: string;
   readonly signal?: AbortSignal | undefined;
-  /** Whole-request timeout; none for streams. */
+  /** Whole-request timeout of each attempt; none for streams. */
   readonly timeoutMs?: number;
 }
 
+/** A request about to be sent again (KubeClientOptions.onRetry). */
+export interface KubeRetryEvent {
+  readonly method: string;
+  readonly path: string;
+  /** The status that is being retried; undefined when no answer came (`error` says why). */
+  readonly status: number | undefined;
+  readonly error: unknown;
+  /** Sends so far. */
+  readonly attempt: number;
+  readonly delayMs: number;
+}
+
+export interface KubeClientOptions {
+  /** How 429, 5xx and broken connections are retried (src/kube/retry.ts); `false`: never. */
+  readonly retry?: Partial<KubeRetryOptions> | false | undefined;
+  /** Connections for requests other than watches; watches have a pool of their own, without a cap. Default 64. */
+  readonly maxRequestSockets?: number | undefined;
+  /** Told before each retry (for metrics and tests). */
+  readonly onRetry?: ((event: KubeRetryEvent) => void) | undefined;
+}
+
+/** Caps the request pool; sockets are reused (keep-alive), so this is a ceiling for bursts, not a working size. */
+const defaultMaxRequestSockets = 64;
+
 /**
-The operator's Kubernetes API client: JSON over one keep-alive connection pool, errors as
+The operator's Kubernetes API client: JSON over keep-alive HTTP/1.1 connections, errors as
 KubeApiError with the Status reason and message (never the raw body or headers). The operator's
 needs are few and known (Secrets, status, Events, Leases, a few workloads), so a generic request
 and typed paths cover them without the weight of a generated client.
+
+Two connection pools: HTTP/1.1 gives each open watch a connection of its own for as long as it
+runs (three per watched namespace, plus one), so watches get a pool without a cap, and every other
+request a bounded one; neither can starve the other, whatever the number of namespaces. 429, 5xx and
+broken connections are retried as src/kube/retry.ts decides, honouring `Retry-After`.
 */
 export class KubeClient {
   readonly connection: KubeConnection;
-  readonly #agent: HttpsAgent | HttpAgent;
+  readonly #requests: HttpsAgent | HttpAgent;
+  readonly #watches: HttpsAgent | HttpAgent;
   readonly #https: boolean;
+  readonly #retry: KubeRetryOptions | undefined;
+  readonly #onRetry: ((event: KubeRetryEvent) => void) | undefined;
   #mayWrite: (() => boolean) | undefined;
 
-  constructor(connection: KubeConnection) {
+  constructor(connection: KubeConnection, options: KubeClientOptions = {}) {
     this.connection = connection;
     this.#https = connection.server.protocol === 'https:';
-    this.#agent = this.#https
-      ? new HttpsAgent({
-          keepAlive: true,
-          maxSockets: 64,
-          ...(connection.ca ? { ca: connection.ca } : {}),
-          ...(connection.cert ? { cert: connection.cert } : {}),
-          ...(connection.key ? { key: connection.key } : {}),
-          ...(connection.tlsServerName ? { servername: connection.tlsServerName } : {}),
-          rejectUnauthorized: !connection.insecureSkipTlsVerify,
-        })
-      : new HttpAgent({ keepAlive: true, maxSockets: 64 });
+    this.#retry = options.retry === false ? undefined : { ...defaultKubeRetryOptions, ...options.retry };
+    this.#onRetry = options.onRetry;
+    this.#requests = this.#agent(options.maxRequestSockets ?? defaultMaxRequestSockets);
+    this.#watches = this.#agent(Infinity);
+  }
+
+  #agent(maxSockets: number): HttpsAgent | HttpAgent {
+    const { connection } = this;
+    const proxy = connection.proxy;
+    if (!this.#https) return proxy ? new HttpTunnelAgent(proxy, { keepAlive: true, maxSockets }) : new HttpAgent({ keepAlive: true, maxSockets });
+    const options = {
+      keepAlive: true,
+      maxSockets,
+      ...(connection.ca ? { ca: connection.ca } : {}),
+      // A certificate that can change (an exec plugin's) goes with each request instead: the agent keeps a pool per certificate.
+      ...(connection.cert && !connection.clientCertificate ? { cert: connection.cert } : {}),
+      ...(connection.key && !connection.clientCertificate ? { key: connection.key } : {}),
+      ...(connection.tlsServerName ? { servername: connection.tlsServerName } : {}),
+      rejectUnauthorized: !connection.insecureSkipTlsVerify,
+    };
+    return proxy ? new HttpsTunnelAgent(proxy, options) : new HttpsAgent(options);
   }
 
   async get<T>(path: string, options: Omit<RequestOptions, 'body' | 'contentType'> = {}): Promise<T> {
@@ -85,32 +131,62 @@ export class KubeClient {
     this.#mayWrite = mayWrite;
   }
 
+  /**
+  One request, sent again after a 429, a 5xx or a broken connection when src/kube/retry.ts allows
+  it. The error of the last attempt is thrown, with the server's `retryAfterMs` and the attempts made.
+  */
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
-    const response = await this.#send(method, path, { timeoutMs: 30_000, ...options });
-    const text = await readBody(response);
-    if (response.statusCode === undefined || response.statusCode < 200 || response.statusCode > 299) {
-      throw errorFromStatus(response, text, `${method} ${path}`);
+    const startedAt = performance.now();
+    const what = `${method} ${path}`;
+    for (let attempt = 1; ; attempt++) {
+      let outcome: SendOutcome;
+      let failure: unknown;
+      try {
+        const response = await this.#send(method, path, { timeoutMs: 30_000, ...options }, this.#requests);
+        const text = await readBody(response);
+        const status = response.statusCode ?? 0;
+        if (status >= 200 && status <= 299) return (text === '' ? undefined : JSON.parse(text)) as T;
+        if (status === 401) this.connection.unauthorized?.();
+        failure = errorFromStatus(response, text, what, attempt);
+        outcome = { status, retryAfterMs: (failure as KubeApiError).retryAfterMs };
+      } catch (error) {
+        if (options.signal?.aborted) throw error;
+        failure = error;
+        outcome = { error };
+      }
+      const delayMs = this.#retry ? retryDelay(method, outcome, attempt, performance.now() - startedAt, this.#retry) : undefined;
+      if (delayMs === undefined) throw failure;
+      this.#onRetry?.({ method, path, status: 'status' in outcome ? outcome.status : undefined, error: failure, attempt, delayMs });
+      await sleep(delayMs, undefined, options.signal ? { signal: options.signal } : {});
     }
-    return (text === '' ? undefined : JSON.parse(text)) as T;
   }
 
-  /** A streaming GET (watches): the caller reads the body; a non-200 status throws. */
+  /**
+  A streaming GET (watches), on the watch pool: the caller reads the body; a non-200 status throws.
+  Not retried here: the informer reopens a failed watch with its own backoff.
+  */
   async stream(path: string, options: RequestOptions = {}): Promise<IncomingMessage> {
-    const response = await this.#send('GET', path, options);
-    if (response.statusCode !== 200) throw errorFromStatus(response, await readBody(response), `GET ${path}`);
+    const response = await this.#send('GET', path, options, this.#watches);
+    if (response.statusCode !== 200) {
+      if (response.statusCode === 401) this.connection.unauthorized?.();
+      throw errorFromStatus(response, await readBody(response), `GET ${path}`);
+    }
     return response;
   }
 
   close(): void {
-    this.#agent.destroy();
+    this.#requests.destroy();
+    this.#watches.destroy();
   }
 
-  async #send(method: string, path: string, options: RequestOptions): Promise<IncomingMessage> {
+  async #send(method: string, path: string, options: RequestOptions, agent: HttpsAgent | HttpAgent): Promise<IncomingMessage> {
     const url = new URL(path, this.connection.server);
     for (const [key, value] of Object.entries(options.query ?? {})) if (value !== undefined) url.searchParams.set(key, value);
     const authorization = await this.connection.authorization();
+    const certificate = await this.connection.clientCertificate?.();
     const body = options.body === undefined ? undefined : Buffer.from(JSON.stringify(options.body));
-    const headers: Record<string, string> = {
+    const headers: Record<string, string | string[]> = {
+      ...(this.connection.headers as Record<string, string | string[]> | undefined),
       accept: options.accept ?? contentTypes.json,
       'user-agent': 'thalassa-secrets-operator',
       ...(authorization ? { authorization } : {}),
@@ -122,7 +198,17 @@ export class KubeClient {
     }
     const send = this.#https ? httpsRequest : httpRequest;
     return await new Promise<IncomingMessage>((resolve, reject) => {
-      const request = send(url, { method, headers, agent: this.#agent, ...(options.signal ? { signal: options.signal } : {}) }, resolve);
+      const request = send(
+        url,
+        {
+          method,
+          headers,
+          agent,
+          ...(certificate ? { cert: certificate.cert, key: certificate.key } : {}),
+          ...(options.signal ? { signal: options.signal } : {}),
+        },
+        resolve,
+      );
       if (options.timeoutMs !== undefined) {
         request.setTimeout(options.timeoutMs, () => request.destroy(new KubeApiError(0, 'Timeout', `${method} ${url.pathname}: timed out`)));
       }
@@ -138,16 +224,20 @@ async function readBody(response: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-function errorFromStatus(response: IncomingMessage, text: string, what: string): KubeApiError {
-  let status: { reason?: string; message?: string } = {};
+function errorFromStatus(response: IncomingMessage, text: string, what: string, attempts = 1): KubeApiError {
+  let status: { reason?: string; message?: string; details?: { retryAfterSeconds?: number } } = {};
   try {
-    status = JSON.parse(text) as typeof status;
+    const parsed: unknown = JSON.parse(text);
+    if (typeof parsed === 'object' && parsed !== null) status = parsed;
   } catch {
     status = {};
   }
-  const retryAfter = Number(response.headers['retry-after']);
   const code = response.statusCode ?? 0;
-  return new KubeApiError(code, status.reason, status.message ?? `${what}: HTTP ${code}`, Number.isFinite(retryAfter) && retryAfter > 0 ? retryAfter * 1000 : undefined);
+  const header = response.headers['retry-after'];
+  const fromDetails = status.details?.retryAfterSeconds;
+  const retryAfterMs = parseRetryAfter(typeof header === 'string' ? header : undefined) ?? (typeof fromDetails === 'number' && fromDetails > 0 ? fromDetails * 1000 : undefined);
+  const message = typeof status.message === 'string' ? status.message : `${what}: HTTP ${code}`;
+  return new KubeApiError(code, typeof status.reason === 'string' ? status.reason : undefined, message, retryAfterMs, { attempts });
 }
 
 /** Kubernetes MicroTime (Leases, events.k8s.io): RFC 3339 with microseconds; a millisecond Date is refused. */

@@ -152,8 +152,14 @@ export class Metrics {
   });
   readonly watchRestarts = new Counter({
     name: 'thalassa_watch_restarts_total',
-    help: 'Kubernetes list/watch restarts per resource and reason (expired, error).',
+    help: 'Kubernetes list/watch restarts per resource and reason (expired; error; ended: the watch ended at once without an event, and is reopened after a pause).',
     labelNames: ['resource', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly kubeRetries = new Counter({
+    name: 'thalassa_kube_request_retries_total',
+    help: 'Kubernetes API requests sent again, per method and the status retried (429 when the API server throttled the operator; "error" when no answer came).',
+    labelNames: ['method', 'status'] as const,
     registers: [this.registry],
   });
   readonly buildInfo = new Gauge({

@@ -1,4 +1,5 @@
-import { fullJitterDelay } from '../thalassa/backoff.ts';
+import { fullJitterDelay } from './backoff.ts';
+import { TokenBucket } from './token-bucket.ts';
 
 export interface RateLimiterOptions {
   /** First retry delay of a failing key. */
@@ -20,17 +21,17 @@ token bucket that caps the retry rate of the whole queue.
 export class RateLimiter {
   readonly #options: RateLimiterOptions;
   readonly #failures = new Map<string, number>();
-  readonly #now: () => number;
   readonly #random: () => number;
-  #bucketTokens: number;
-  #bucketUpdatedAt: number;
+  /** The overall limit; undefined when disabled. */
+  readonly #bucket: TokenBucket | undefined;
 
   constructor(options: RateLimiterOptions) {
     this.#options = options;
-    this.#now = options.now ?? Date.now;
     this.#random = options.random ?? Math.random;
-    this.#bucketTokens = options.overallBurst;
-    this.#bucketUpdatedAt = this.#now();
+    this.#bucket =
+      options.overallPerSecond > 0
+        ? new TokenBucket({ ratePerSecond: options.overallPerSecond, burst: options.overallBurst, ...(options.now ? { now: options.now } : {}) })
+        : undefined;
   }
 
   /** How long `key` waits before its next try; counts one more failure. */
@@ -39,7 +40,8 @@ export class RateLimiter {
     this.#failures.set(key, failures + 1);
     const ceiling = Math.min(this.#options.maxDelayMs, this.#options.baseDelayMs * 2 ** failures);
     const perKey = ceiling / 2 + fullJitterDelay(0, { baseMs: ceiling / 2, maxMs: ceiling / 2 }, this.#random);
-    return Math.max(perKey, this.#reserveBucket());
+    // The bucket's token is taken, possibly from the future: its delay is when it becomes available.
+    return Math.max(perKey, this.#bucket?.reserve() ?? 0);
   }
 
   forget(key: string): void {
@@ -48,16 +50,5 @@ export class RateLimiter {
 
   numRequeues(key: string): number {
     return this.#failures.get(key) ?? 0;
-  }
-
-  /** Takes a token, possibly from the future: the returned delay is when it becomes available. */
-  #reserveBucket(): number {
-    const { overallPerSecond, overallBurst } = this.#options;
-    if (overallPerSecond <= 0) return 0;
-    const now = this.#now();
-    this.#bucketTokens = Math.min(overallBurst, this.#bucketTokens + ((now - this.#bucketUpdatedAt) * overallPerSecond) / 1000);
-    this.#bucketUpdatedAt = now;
-    this.#bucketTokens -= 1;
-    return this.#bucketTokens >= 0 ? 0 : Math.ceil((-this.#bucketTokens * 1000) / overallPerSecond);
   }
 }

@@ -1,41 +1,22 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import type { z } from 'zod';
-import { decodeBase64Strict, encodeBase64 } from './base64.ts';
-import { fullJitterDelay } from './backoff.ts';
+import ky, { isForceRetryError, type KyRequest, type Options as KyOptions, type StandardSchemaV1, type StandardSchemaV1InferOutput } from 'ky';
+import { decodeBase64Strict } from './base64.ts';
 import type { ThalassaCredential } from './credentials.ts';
-import { errorForResponse } from './error-for-response.ts';
+import { thalassaErrorOf, unreadableBody, type RequestContext } from './error-for-response.ts';
 import { InvalidResponseError } from './errors/invalid-response-error.ts';
+import type { ApiEndpoint } from './errors/thalassa-api-error.ts';
 import { RateLimitedError } from './errors/rate-limited-error.ts';
-import type { ThalassaError } from './errors/thalassa-error.ts';
-import { UnauthorizedError } from './errors/unauthorized-error.ts';
-import { UnavailableError } from './errors/unavailable-error.ts';
-import { HttpTransport, type TransportRequest } from './http-transport.ts';
+import { HttpTransport } from './http-transport.ts';
 import { assertValidPath, secretResourcePath, secretsCollectionPath } from './paths.ts';
-import { TokenBucket } from './token-bucket.ts';
+import { defaultRetry, holdOnRetryAfter, kyRetryOptions, type RetryOptions } from './retry-policy.ts';
 import { OidcTokenSource } from './token-source.ts';
-import {
-  browseResponseSchema,
-  putVersionResponseSchema,
-  revealResponseSchema,
-  secretListSchema,
-  secretMetadataSchema,
-  type AccessPolicy,
-  type BrowseResponse,
-  type SecretMetadata,
-} from './wire.ts';
+import { browseResponseSchema, revealResponseSchema, secretListSchema, secretMetadataSchema, type BrowseResponse, type SecretMetadata } from './wire.ts';
+import { TokenBucket } from '../runtime/token-bucket.ts';
 import type { Logger } from '../observability/logger.ts';
 import { version } from '../version.ts';
 
-export const defaultApiURL = 'https://api.thalassa.cloud';
+export { type RetryOptions } from './retry-policy.ts';
 
-export interface RetryOptions {
-  /** Retries after the first attempt. */
-  readonly limit: number;
-  readonly baseDelayMs: number;
-  readonly maxDelayMs: number;
-  /** A `Retry-After` longer than this is not waited out in the call: the error goes to the caller. */
-  readonly maxRetryAfterMs: number;
-}
+export const defaultApiURL = 'https://api.thalassa.cloud';
 
 export interface ThalassaClientOptions {
   readonly apiURL?: string;
@@ -70,48 +51,48 @@ export interface RevealedSecret {
   readonly value: SecretValue;
 }
 
-/** What a create or add-version request carries: bytes (base64 on the wire), a map, or a server-generated value. */
-export type SecretPayload =
-  | { readonly string: Uint8Array | string }
-  | { readonly keyValues: Readonly<Record<string, string>> }
-  | { readonly generate: { readonly byteLength: number } };
-
-export interface CreateSecretInput {
-  readonly path: string;
-  readonly kmsKeyIdentity: string;
-  readonly payload: SecretPayload;
-  readonly description?: string;
-  readonly labels?: Record<string, string>;
-  readonly annotations?: Record<string, string>;
-  readonly accessPolicy?: AccessPolicy | null;
-}
-
 export interface CallOptions {
   readonly signal?: AbortSignal | undefined;
   /**
   Retries after the first attempt for this call, instead of the client's `retry.limit`: a caller
-  with its own schedule (a poller) passes 0 and tries again on that schedule.
+  with its own schedule (the poller) passes a small number and tries again on that schedule.
   */
   readonly retryLimit?: number | undefined;
 }
 
-/** A request as the methods hand it to `#call`: the transport's fields plus the call's retry limit. */
-type CallRequest = Omit<TransportRequest, 'operation' | 'headers'> & { readonly retryLimit?: number | undefined };
-
-type Idempotency = 'idempotent' | 'not-idempotent';
-
-/** The OIDC access token an attempt sent, so that a 401 invalidates that token and no newer one. */
-interface SentCredential {
-  oidcToken: string | undefined;
+/** One API request as a method describes it to `request`. */
+export interface ApiRequest extends CallOptions {
+  /** For errors, logs and metrics: `reveal`, `list`... */
+  readonly operation: string;
+  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  /** Relative to the API URL, without a leading slash. */
+  readonly url: string;
+  readonly searchParams?: Record<string, string> | undefined;
+  readonly json?: unknown;
+  /** The secret path the request is about, if it is about one (`secret{path}` in the URL); named in errors. */
+  readonly path?: string | undefined;
+  /** Default: `secret` with a `path`, `collection` without. Only a `secret` request's 404 may say the secret is gone. */
+  readonly endpoint?: Exclude<ApiEndpoint, 'token'> | undefined;
+  /** Default true. False for creates and new versions: re-sent only after 429 or 503. */
+  readonly idempotent?: boolean | undefined;
+  /** More user-chosen values the request carries (a KMS key): never evidence of an error's kind. */
+  readonly requestValues?: readonly string[] | undefined;
+  /** Strings the request carries that must never appear in an error (a value it sends). */
+  readonly sensitive?: readonly string[] | undefined;
 }
 
 const defaultTimeoutMs = 10_000;
-const defaultRetry: RetryOptions = { limit: 3, baseDelayMs: 250, maxDelayMs: 10_000, maxRetryAfterMs: 30_000 };
 
 /**
 A client for one Thalassa Secrets Manager scope: an API URL, region, organisation and optional
-project, with one credential. It validates paths before sending, retries what may be retried,
-waits for its rate limit, and maps every failure to a typed error. It never logs.
+project, with one credential. It validates paths before sending and maps every failure to a typed
+error. ky sends, retries (429, 5xx, network errors, timeouts; `Retry-After` honoured), times out
+each attempt and validates answers with their zod schema; the client's hooks add the per-store
+rate limit before every attempt, the whole store's hold on a `Retry-After`, the credential, and a
+token refresh after a 401. It never logs a value or a token.
+
+Only what the operator reads is here; the write endpoints (create, new versions, policies,
+destroy, delete) are for tests: test/support/thalassa-admin-client.ts.
 */
 export class ThalassaClient {
   readonly region: string;
@@ -127,10 +108,11 @@ export class ThalassaClient {
     this.region = options.region;
     this.#retry = { ...defaultRetry, ...options.retry };
     this.#random = options.random ?? Math.random;
+    const timeoutMs = options.timeoutMs ?? defaultTimeoutMs;
     this.#transport = new HttpTransport({
       apiURL: options.apiURL ?? defaultApiURL,
       userAgent: options.userAgent ?? `thalassa-secrets-operator/${version}`,
-      timeoutMs: options.timeoutMs ?? defaultTimeoutMs,
+      timeoutMs,
       caBundle: options.caBundle,
       insecureSkipTlsVerify: options.insecureSkipTlsVerify,
     });
@@ -138,13 +120,17 @@ export class ThalassaClient {
       ? new TokenBucket({ ratePerSecond: options.rateLimit.requestsPerSecond, burst: options.rateLimit.burst })
       : undefined;
     const credential = options.credential;
+    const limiter = this.#limiter;
     this.#tokens =
       credential.type === 'clientCredentials' || credential.type === 'tokenExchange'
         ? new OidcTokenSource({
             transport: this.#transport,
             credential,
             organisation: options.organisation,
-            timeoutMs: options.timeoutMs ?? defaultTimeoutMs,
+            timeoutMs,
+            retry: this.#retry,
+            random: this.#random,
+            limiter,
             onResponse: options.onResponse,
           })
         : undefined;
@@ -153,116 +139,46 @@ export class ThalassaClient {
   /** One directory level: the direct secrets and the child prefixes under `path` (which ends in `/`). */
   async browse(path: string, options: CallOptions = {}): Promise<BrowseResponse> {
     assertValidPath(path, 'prefix');
-    return await this.#call('browse', browseResponseSchema, {
-      method: 'GET',
-      path: secretsCollectionPath(this.region),
-      searchParams: { path },
-      signal: options.signal,
-      retryLimit: options.retryLimit,
-    });
+    return await this.request({ ...options, operation: 'browse', method: 'GET', url: secretsCollectionPath(this.region), searchParams: { path } }, browseResponseSchema);
   }
 
   /** Every secret whose path starts with `pathPrefix`, as metadata without versions. */
   async list(pathPrefix: string, options: CallOptions = {}): Promise<SecretMetadata[]> {
     assertValidPath(pathPrefix, 'prefix');
-    return await this.#call('list', secretListSchema, {
-      method: 'GET',
-      path: secretsCollectionPath(this.region),
-      searchParams: { pathPrefix },
-      signal: options.signal,
-      retryLimit: options.retryLimit,
-    });
+    return await this.request(
+      { ...options, operation: 'list', method: 'GET', url: secretsCollectionPath(this.region), searchParams: { pathPrefix } },
+      secretListSchema,
+    );
   }
 
   async getMetadata(path: string, options: CallOptions & { readonly includeVersions?: boolean } = {}): Promise<SecretMetadata> {
-    return await this.#call(
-      'get',
-      secretMetadataSchema,
+    return await this.request(
       {
+        signal: options.signal,
+        retryLimit: options.retryLimit,
+        operation: 'get',
         method: 'GET',
-        path: secretResourcePath(this.region, path),
+        url: secretResourcePath(this.region, path),
         ...(options.includeVersions ? { searchParams: { includeVersions: 'true' } } : {}),
-        signal: options.signal,
-        retryLimit: options.retryLimit,
+        path,
       },
-      path,
-    );
-  }
-
-  async create(input: CreateSecretInput, options: CallOptions = {}): Promise<SecretMetadata> {
-    assertValidPath(input.path);
-    return await this.#call(
-      'create',
       secretMetadataSchema,
-      {
-        method: 'POST',
-        path: secretsCollectionPath(this.region),
-        json: {
-          path: input.path,
-          kmsKeyIdentity: input.kmsKeyIdentity,
-          ...(input.description === undefined ? {} : { description: input.description }),
-          ...(input.labels ? { labels: input.labels } : {}),
-          ...(input.annotations ? { annotations: input.annotations } : {}),
-          ...(input.accessPolicy === undefined ? {} : { accessPolicy: input.accessPolicy }),
-          ...payloadFields(input.payload),
-        },
-        signal: options.signal,
-        retryLimit: options.retryLimit,
-      },
-      input.path,
-      'not-idempotent',
-      payloadSecrets(input.payload),
     );
-  }
-
-  /** Sets or (with null) clears the access policy. */
-  async setPolicy(path: string, accessPolicy: AccessPolicy | null, options: CallOptions = {}): Promise<SecretMetadata> {
-    return await this.#call(
-      'setPolicy',
-      secretMetadataSchema,
-      {
-        method: 'PUT',
-        path: secretResourcePath(this.region, path, '/policy'),
-        json: { accessPolicy },
-        signal: options.signal,
-        retryLimit: options.retryLimit,
-      },
-      path,
-    );
-  }
-
-  /** Publishes a new version and returns its number. */
-  async addVersion(path: string, payload: SecretPayload, options: CallOptions = {}): Promise<number> {
-    const response = await this.#call(
-      'addVersion',
-      putVersionResponseSchema,
-      {
-        method: 'POST',
-        path: secretResourcePath(this.region, path, '/versions'),
-        json: { path, ...payloadFields(payload) },
-        signal: options.signal,
-        retryLimit: options.retryLimit,
-      },
-      path,
-      'not-idempotent',
-      payloadSecrets(payload),
-    );
-    return response.version;
   }
 
   /** Reveals a version (or the current one). A reveal has no side effect beyond an audit record, so it is retried. */
   async reveal(path: string, options: CallOptions & { readonly version?: number | undefined } = {}): Promise<RevealedSecret> {
-    const response = await this.#call(
-      'reveal',
-      revealResponseSchema,
+    const response = await this.request(
       {
-        method: 'POST',
-        path: secretResourcePath(this.region, path, '/value'),
-        json: { path, ...(options.version === undefined ? {} : { version: options.version }) },
         signal: options.signal,
         retryLimit: options.retryLimit,
+        operation: 'reveal',
+        method: 'POST',
+        url: secretResourcePath(this.region, path, '/value'),
+        json: { path, ...(options.version === undefined ? {} : { version: options.version }) },
+        path,
       },
-      path,
+      revealResponseSchema,
     );
     // The answer names its path and version; one for another path, or another version than the
     // one pinned, would put the wrong value into a Secret (and into the value cache, under the
@@ -282,155 +198,109 @@ export class ThalassaClient {
     throw new InvalidResponseError('reveal', `the response for ${path} carries neither secretString nor secretKeyValues`);
   }
 
-  async destroyVersion(path: string, versionNumber: number, options: CallOptions = {}): Promise<void> {
-    await this.#call(
-      'destroyVersion',
-      undefined,
-      {
-        method: 'DELETE',
-        path: secretResourcePath(this.region, path, '/versions'),
-        searchParams: { version: String(versionNumber) },
-        signal: options.signal,
-        retryLimit: options.retryLimit,
-      },
-      path,
-    );
-  }
-
-  async delete(path: string, options: CallOptions = {}): Promise<void> {
-    await this.#call(
-      'delete',
-      undefined,
-      { method: 'DELETE', path: secretResourcePath(this.region, path), signal: options.signal, retryLimit: options.retryLimit },
-      path,
-    );
-  }
-
   async close(): Promise<void> {
     await this.#transport.close();
   }
 
-  async #call<S extends z.ZodType>(
-    operation: string,
-    schema: S,
-    request: CallRequest,
-    path?: string,
-    idempotency?: Idempotency,
-    sensitive?: readonly string[],
-  ): Promise<z.infer<S>>;
-  async #call(
-    operation: string,
-    schema: undefined,
-    request: CallRequest,
-    path?: string,
-    idempotency?: Idempotency,
-    sensitive?: readonly string[],
-  ): Promise<undefined>;
-  async #call(
-    operation: string,
-    schema: z.ZodType | undefined,
-    request: CallRequest,
-    path?: string,
-    idempotency: Idempotency = 'idempotent',
-    sensitive: readonly string[] = [],
-  ): Promise<unknown> {
-    let refreshedToken = false;
-    const sent: SentCredential = { oidcToken: undefined };
-    for (let attempt = 0; ; attempt++) {
-      try {
-        return await this.#attempt(operation, schema, request, path, sent, sensitive);
-      } catch (error) {
-        if (request.signal?.aborted) throw error;
-        // A 401 from the token endpoint itself means the client credentials or subject token were
-        // refused: asking again would only repeat that, so only an API 401 triggers a refresh.
-        if (error instanceof UnauthorizedError && error.operation !== 'token' && this.#tokens && !refreshedToken) {
-          // The token may have been revoked or expired early: get a new one, once. Only the token
-          // this attempt sent is dropped, so callers that got 401 together share one refresh.
-          this.#tokens.invalidate(sent.oidcToken);
-          refreshedToken = true;
-          attempt--;
-          continue;
-        }
-        const limit = request.retryLimit ?? this.#retry.limit;
-        const delay = this.#retryDelay(error as ThalassaError, attempt, idempotency, limit);
-        if (delay === undefined) throw error;
-        this.#options.logger?.debug({ operation, path, attempt, retryInMs: delay, err: error }, 'thalassa request failed, retrying');
-        await sleep(delay, undefined, { signal: request.signal });
-      }
-    }
-  }
-
-  /** How long to wait before retrying, or undefined when the error goes to the caller. */
-  #retryDelay(error: ThalassaError, attempt: number, idempotency: Idempotency, limit: number): number | undefined {
-    const retryAfter = error instanceof RateLimitedError || error instanceof UnavailableError ? error.retryAfterMs : undefined;
-    // Every caller of this store waits too: the server asked the client, not this one request. So
-    // the hold is set whether or not this call tries again: its last attempt, a poll (which never
-    // retries) or a wait too long to sit out must not let the other callers carry on sending.
-    if (retryAfter !== undefined) this.#limiter?.holdUntil(Date.now() + retryAfter);
-    if (!(error instanceof Error) || !error.retryable || attempt >= limit) return undefined;
-    // 429 and 503 mean the server did not act on the request, so even a create may be sent again.
-    const refused = error instanceof RateLimitedError || (error instanceof UnavailableError && error.status === 503);
-    if (idempotency === 'not-idempotent' && !refused) return undefined;
-    const backoff = fullJitterDelay(attempt, { baseMs: this.#retry.baseDelayMs, maxMs: this.#retry.maxDelayMs }, this.#random);
-    if (retryAfter === undefined) return backoff;
-    if (retryAfter > this.#retry.maxRetryAfterMs) return undefined;
-    return Math.max(retryAfter, backoff);
-  }
-
-  async #attempt(
-    operation: string,
-    schema: z.ZodType | undefined,
-    request: CallRequest,
-    path: string | undefined,
-    sent: SentCredential,
-    sensitive: readonly string[],
-  ): Promise<unknown> {
-    // Told to wait longer than a call sits out: fail now, without a request, as the call that was
-    // told did; the caller comes back after retryAfterMs instead of holding a worker meanwhile.
-    const heldMs = this.#limiter?.heldForMs() ?? 0;
-    if (heldMs > this.#retry.maxRetryAfterMs) {
-      throw new RateLimitedError({
-        operation,
-        status: 429,
-        serverMessage: `not sent: Thalassa asked to wait ${Math.ceil(heldMs / 1000)} s more (Retry-After)`,
-        path,
-        retryAfterMs: heldMs,
-      });
-    }
-    await this.#limiter?.take(request.signal);
-    const headers: Record<string, string> = {
-      authorization: await this.#authorization(request.signal, sent),
-      'x-organisation-identity': this.#options.organisation,
-      ...(this.#options.project ? { 'x-project-identity': this.#options.project } : {}),
+  /**
+  Sends one API request through ky and returns its answer, validated by `schema` (none: the body is
+  ignored). For the methods above and for test support's write methods; every failure is a
+  `ThalassaError` (or the caller's abort).
+  */
+  protected async request<S extends StandardSchemaV1>(request: ApiRequest, schema: S): Promise<StandardSchemaV1InferOutput<S>>;
+  protected async request(request: ApiRequest, schema?: undefined): Promise<undefined>;
+  protected async request(request: ApiRequest, schema?: StandardSchemaV1): Promise<unknown> {
+    const { operation, path, signal } = request;
+    const context: RequestContext = {
+      operation,
+      path,
+      endpoint: request.endpoint ?? (path === undefined ? 'collection' : 'secret'),
+      requestValues: [this.region, this.#options.organisation, ...(this.#options.project ? [this.#options.project] : []), ...(path === undefined ? [] : [path]), ...Object.values(request.searchParams ?? {}), ...(request.requestValues ?? [])],
+      sensitive: [...this.#credentialSecrets(), ...(request.sensitive ?? [])],
     };
-    const started = performance.now();
-    let status: number | 'error' = 'error';
+    /** The OIDC access token the last attempt sent, so that a 401 invalidates that token and no newer one. */
+    let sentToken: string | undefined;
+    let refreshes = 0;
+    const sensitiveNow = (): RequestContext => ({ ...context, sensitive: sentToken === undefined ? context.sensitive : [...context.sensitive, sentToken] });
+
+    const beforeAttempt = async (kyRequest: KyRequest): Promise<void> => {
+      // Told to wait longer than a call sits out: fail now, without a request, as the call that was
+      // told did; the caller comes back after retryAfterMs instead of holding a worker meanwhile.
+      const heldMs = this.#limiter?.heldForMs() ?? 0;
+      if (heldMs > this.#retry.maxRetryAfterMs) {
+        throw new RateLimitedError({
+          operation,
+          status: 429,
+          serverMessage: `not sent: Thalassa asked to wait ${Math.ceil(heldMs / 1000)} s more (Retry-After)`,
+          path,
+          retryAfterMs: heldMs,
+        });
+      }
+      await this.#limiter?.take(signal);
+      const authorization = await this.#authorization(signal);
+      sentToken = authorization.oidcToken;
+      kyRequest.headers.set('authorization', authorization.header);
+    };
+
+    const options: KyOptions = {
+      method: request.method,
+      ...(request.searchParams ? { searchParams: request.searchParams } : {}),
+      ...(request.json === undefined ? {} : { json: request.json }),
+      ...(signal ? { signal } : {}),
+      headers: {
+        'x-organisation-identity': this.#options.organisation,
+        ...(this.#options.project ? { 'x-project-identity': this.#options.project } : {}),
+      },
+      fetch: this.#transport.fetch((status, durationMs) => {
+        this.#options.onResponse?.(operation, status, durationMs);
+        this.#options.logger?.debug({ operation, path, status, durationMs: Math.round(durationMs) }, 'thalassa request');
+      }),
+      retry: kyRetryOptions(
+        this.#retry,
+        {
+          limit: request.retryLimit ?? this.#retry.limit,
+          idempotent: request.idempotent ?? true,
+          // The retry after a token refresh does not count against the limit.
+          uncounted: this.#tokens ? { max: 1, used: () => refreshes } : undefined,
+        },
+        this.#random,
+      ),
+      hooks: {
+        beforeRequest: [async ({ request: kyRequest }) => { await beforeAttempt(kyRequest); }],
+        beforeRetry: [
+          async ({ request: kyRequest, error, retryCount }) => {
+            if (isForceRetryError(error)) this.#options.logger?.debug({ operation, path, attempt: retryCount }, 'thalassa answered 401, retrying with a new token');
+            else this.#options.logger?.debug({ operation, path, attempt: retryCount, err: thalassaErrorOf(error, sensitiveNow(), signal) }, 'thalassa request failed, retrying');
+            await beforeAttempt(kyRequest);
+          },
+        ],
+        afterResponse: [
+          holdOnRetryAfter(this.#limiter),
+          ({ response }) => {
+            // The token may have been revoked or expired early: get a new one, once. Only the token
+            // this attempt sent is dropped, so callers that got 401 together share one refresh.
+            if (response.status === 401 && this.#tokens && refreshes === 0) {
+              refreshes++;
+              this.#tokens.invalidate(sentToken);
+              return ky.retry({ delay: 0, code: 'TOKEN_REFRESH' });
+            }
+            return undefined;
+          },
+        ],
+        beforeError: [({ error }) => thalassaErrorOf(error, sensitiveNow(), signal) as Error],
+      },
+    };
+    const response = this.#transport.ky(request.url, options);
     try {
-      const { retryLimit: _retryLimit, ...transportRequest } = request;
-      const response = await this.#transport.send({ ...transportRequest, operation, headers });
-      status = response.status;
-      if (response.status < 200 || response.status > 299) {
-        const oidcToken = sent.oidcToken === undefined ? [] : [sent.oidcToken];
-        throw errorForResponse(operation, response, path, [...this.#credentialSecrets(), ...oidcToken, ...sensitive]);
-      }
-      if (!schema) return undefined;
-      let body: unknown;
-      try {
-        body = JSON.parse(response.body);
-      } catch {
-        throw new InvalidResponseError(operation, 'the body is not JSON');
-      }
-      const parsed = schema.safeParse(body);
-      if (!parsed.success) {
-        // Issue paths name fields; the values stay out of the message.
-        const fields = parsed.error.issues.map((issue) => issue.path.join('.') || '(root)').join(', ');
-        throw new InvalidResponseError(operation, `unexpected shape at ${fields}`);
-      }
-      return parsed.data;
-    } finally {
-      const durationMs = performance.now() - started;
-      this.#options.onResponse?.(operation, status, durationMs);
-      this.#options.logger?.debug({ operation, path, status, durationMs: Math.round(durationMs) }, 'thalassa request');
+      await response;
+    } catch (error) {
+      throw thalassaErrorOf(error, sensitiveNow(), signal);
+    }
+    if (schema === undefined) return undefined;
+    try {
+      return await response.json(schema);
+    } catch (error) {
+      throw unreadableBody(error, sensitiveNow(), signal);
     }
   }
 
@@ -448,33 +318,20 @@ export class ThalassaClient {
     }
   }
 
-  async #authorization(signal: AbortSignal | undefined, sent: SentCredential): Promise<string> {
+  async #authorization(signal: AbortSignal | undefined): Promise<{ header: string; oidcToken?: string }> {
     const credential = this.#options.credential;
     switch (credential.type) {
       case 'personalAccessToken':
-        return `Token ${credential.token}`;
+        return { header: `Token ${credential.token}` };
       case 'accessToken':
-        return `Bearer ${credential.token}`;
+        return { header: `Bearer ${credential.token}` };
       case 'clientCredentials':
       case 'tokenExchange': {
         const tokens = this.#tokens;
         if (!tokens) throw new Error('unreachable: OIDC credential without a token source');
-        sent.oidcToken = await tokens.token(signal);
-        return `Bearer ${sent.oidcToken}`;
+        const oidcToken = await tokens.token(signal);
+        return { header: `Bearer ${oidcToken}`, oidcToken };
       }
     }
   }
-}
-
-/** The value as sent (base64 and as text) and each key/value value, to scrub from error messages. */
-function payloadSecrets(payload: SecretPayload): string[] {
-  if ('string' in payload) return [encodeBase64(payload.string), Buffer.from(payload.string).toString('utf8')];
-  if ('keyValues' in payload) return Object.values(payload.keyValues);
-  return [];
-}
-
-function payloadFields(payload: SecretPayload): Record<string, unknown> {
-  if ('string' in payload) return { secretString: encodeBase64(payload.string) };
-  if ('keyValues' in payload) return { secretKeyValues: payload.keyValues };
-  return { generateSecret: { byteLength: payload.generate.byteLength } };
 }

@@ -1,10 +1,10 @@
 import ky, { type KyInstance } from 'ky';
 import type { Dispatcher } from 'undici';
-import { NetworkError, socketErrorCode } from './errors/network-error.ts';
 
 export interface TransportOptions {
   readonly apiURL: string;
   readonly userAgent: string;
+  /** ky's per-attempt timeout: headers and, because `send` reads it inside the attempt, the whole body. */
   readonly timeoutMs: number;
   /** PEM bundle trusted in addition to nothing else: when set, only these CAs verify the server. */
   readonly caBundle?: string | undefined;
@@ -12,25 +12,13 @@ export interface TransportOptions {
   readonly insecureSkipTlsVerify?: boolean | undefined;
 }
 
-export interface TransportRequest {
-  readonly operation: string;
-  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
-  /** Relative to the API URL, without a leading slash. */
-  readonly path: string;
-  readonly searchParams?: Record<string, string>;
-  readonly json?: unknown;
-  readonly form?: Record<string, string>;
-  readonly headers?: Record<string, string>;
-  readonly signal?: AbortSignal | undefined;
-}
-
-export interface TransportResponse {
-  readonly status: number;
-  readonly headers: Headers;
-  readonly body: string;
-}
+/** Called once per HTTP attempt, with the status (or `'error'` when no whole answer came) and the time it took. */
+export type AttemptObserver = (status: number | 'error', durationMs: number) => void;
 
 type FetchFunction = (input: Request) => Promise<Response>;
+
+/** Statuses whose response must not have a body (the Response constructor refuses one). */
+const nullBodyStatuses = new Set([101, 103, 204, 205, 304]);
 
 /**
 A store's own connection pool, made only for stores with their own TLS settings (a CA bundle, or
@@ -62,58 +50,49 @@ async function customTlsFetch(options: TransportOptions): Promise<{ fetch: Fetch
 }
 
 /**
-HTTP for one store. ky builds the requests and the transport enforces the per-attempt deadline;
-Node's fetch carries them, or the store's own pool when it has TLS settings of its own.
+HTTP for one store: a ky instance (base URL, User-Agent, Accept, the per-attempt timeout, HTTP
+errors thrown as ky's `HTTPError`) whose fetch is Node's, or the store's own pool when it has TLS
+settings of its own. Retries, hooks and schemas are per call (client.ts, token-source.ts).
 */
 export class HttpTransport {
-  readonly #ky: KyInstance;
+  readonly ky: KyInstance;
   readonly #custom: Promise<{ fetch: FetchFunction; dispatcher: Dispatcher }> | undefined;
-  readonly #timeoutMs: number;
 
   constructor(options: TransportOptions) {
-    this.#timeoutMs = options.timeoutMs;
     this.#custom = options.caBundle || options.insecureSkipTlsVerify ? customTlsFetch(options) : undefined;
-    const custom = this.#custom;
-    this.#ky = ky.create({
+    this.ky = ky.create({
       baseUrl: options.apiURL.endsWith('/') ? options.apiURL : `${options.apiURL}/`,
-      // The deadline is the transport's own (see send), covering the body read too.
-      timeout: false,
+      timeout: options.timeoutMs,
       retry: 0,
-      throwHttpErrors: false,
       headers: { 'user-agent': options.userAgent, accept: 'application/json' },
-      fetch: async (input, init) => {
-        const request = input instanceof Request ? input : new Request(input, init);
-        return custom ? await (await custom).fetch(request) : await fetch(request, { redirect: 'manual' });
-      },
     });
   }
 
-  async send(request: TransportRequest): Promise<TransportResponse> {
-    // One deadline for the whole attempt, body included. ky's own timeout ends once the headers are
-    // in when the body is read from the awaited response, so a server that stalls mid-body would
-    // hold the call (and a reconcile) forever.
-    const deadline = new AbortController();
-    const timer = setTimeout(() => {
-      deadline.abort();
-    }, this.#timeoutMs);
-    const signal = request.signal ? AbortSignal.any([request.signal, deadline.signal]) : deadline.signal;
-    try {
-      const response = await this.#ky(request.path, {
-        method: request.method,
-        ...(request.searchParams ? { searchParams: request.searchParams } : {}),
-        ...(request.json !== undefined ? { json: request.json } : {}),
-        ...(request.form ? { body: new URLSearchParams(request.form) } : {}),
-        ...(request.headers ? { headers: request.headers } : {}),
-        signal,
-      });
-      return { status: response.status, headers: response.headers, body: await response.text() };
-    } catch (error) {
-      if (request.signal?.aborted) throw error;
-      // Undici and socket failures arrive as ky's NetworkError or as a TypeError from the body read.
-      throw new NetworkError(request.operation, { timedOut: deadline.signal.aborted, code: socketErrorCode(error) });
-    } finally {
-      clearTimeout(timer);
-    }
+  /**
+  The `fetch` for ky to call once per attempt. It reads the whole body before it resolves, so that
+  ky's per-attempt timeout covers the body too (ky's own body-read timeout starts after the last
+  attempt, and a body that fails or stalls there is not retried), and a body cut off half-way is
+  a network error of that attempt, which ky retries like any other.
+  */
+  fetch(observe?: AttemptObserver): (input: Request | URL | string, init?: RequestInit) => Promise<Response> {
+    const custom = this.#custom;
+    return async (input, init) => {
+      const request = input instanceof Request ? input : new Request(input, init);
+      const started = performance.now();
+      let status: number | 'error' = 'error';
+      try {
+        const answer = custom ? await (await custom).fetch(request) : await fetch(request, { redirect: 'manual' });
+        const body = await answer.arrayBuffer();
+        status = answer.status;
+        return new Response(nullBodyStatuses.has(answer.status) ? null : body, {
+          status: answer.status,
+          statusText: answer.statusText,
+          headers: answer.headers,
+        });
+      } finally {
+        observe?.(status, performance.now() - started);
+      }
+    };
   }
 
   async close(): Promise<void> {

@@ -1,8 +1,10 @@
 import type { ThalassaCredential } from './credentials.ts';
-import { errorForResponse } from './error-for-response.ts';
+import { thalassaErrorOf, unreadableBody, type RequestContext } from './error-for-response.ts';
 import { InvalidResponseError } from './errors/invalid-response-error.ts';
 import type { HttpTransport } from './http-transport.ts';
+import { holdOnRetryAfter, kyRetryOptions, type RetryOptions } from './retry-policy.ts';
 import { oidcTokenResponseSchema } from './wire.ts';
+import type { TokenBucket } from '../runtime/token-bucket.ts';
 
 type OidcCredential = Extract<ThalassaCredential, { type: 'clientCredentials' | 'tokenExchange' }>;
 
@@ -12,6 +14,14 @@ export interface OidcTokenSourceOptions {
   readonly organisation: string;
   /** Bounds the subject token function, which is not tied to any one caller's signal. */
   readonly timeoutMs: number;
+  /**
+  The client's retries. The token request is shared by every caller that needs a token meanwhile,
+  so it retries on the client's schedule, not on one caller's `retryLimit`.
+  */
+  readonly retry: RetryOptions;
+  readonly random?: () => number;
+  /** The store's rate limit: taken before each retry (the first attempt rides on the API call's), held on a `Retry-After`. */
+  readonly limiter?: TokenBucket | undefined;
   readonly now?: () => number;
   readonly onResponse?: ((operation: string, status: number | 'error', durationMs: number) => void) | undefined;
 }
@@ -94,25 +104,38 @@ export class OidcTokenSource {
               ? {}
               : { access_token_lifetime: String(credential.accessTokenLifetimeSeconds) }),
           };
-    const started = performance.now();
-    let status: number | 'error' = 'error';
+    const sensitive = [form['client_secret'], form['subject_token']].filter((v): v is string => v !== undefined);
+    const context: RequestContext = { operation: 'token', endpoint: 'token', requestValues: [organisation], sensitive };
+    const { limiter, onResponse } = this.#options;
+    const response = transport.ky('oidc/token', {
+      method: 'POST',
+      body: new URLSearchParams(form),
+      fetch: transport.fetch((status, durationMs) => onResponse?.('token', status, durationMs)),
+      // A token request has no effect but a token, so every failure that may pass is retried.
+      retry: kyRetryOptions(this.#options.retry, { limit: this.#options.retry.limit, idempotent: true }, this.#options.random ?? Math.random),
+      hooks: {
+        beforeRetry: [async () => { await limiter?.take(); }],
+        afterResponse: [holdOnRetryAfter(limiter)],
+        beforeError: [({ error }) => thalassaErrorOf(error, context, undefined) as Error],
+      },
+    });
     try {
-      const response = await transport.send({ operation: 'token', method: 'POST', path: 'oidc/token', form });
-      status = response.status;
-      if (response.status < 200 || response.status > 299) {
-        const sensitive = [form['client_secret'], form['subject_token']].filter((v): v is string => v !== undefined);
-        throw errorForResponse('token', response, undefined, sensitive);
-      }
-      const parsed = oidcTokenResponseSchema.safeParse(safeJson(response.body));
-      if (!parsed.success) throw new InvalidResponseError('token', 'no access_token in the token response');
-      const lifetimeMs = (parsed.data.expires_in ?? defaultLifetimeSeconds) * 1000;
-      // Renew when 80% of the lifetime has passed, and at least 10 s early: the token stays valid
-      // for requests already on their way.
-      const margin = Math.max(Math.min(lifetimeMs * 0.2, 300_000), Math.min(10_000, lifetimeMs / 2));
-      return { value: parsed.data.access_token, refreshAt: this.#now() + lifetimeMs - margin };
-    } finally {
-      this.#options.onResponse?.('token', status, performance.now() - started);
+      await response;
+    } catch (error) {
+      throw thalassaErrorOf(error, context, undefined);
     }
+    let parsed;
+    try {
+      parsed = await response.json(oidcTokenResponseSchema);
+    } catch (error) {
+      const typed = unreadableBody(error, context, undefined);
+      throw typed instanceof InvalidResponseError ? new InvalidResponseError('token', 'no access_token in the token response') : typed;
+    }
+    const lifetimeMs = (parsed.expires_in ?? defaultLifetimeSeconds) * 1000;
+    // Renew when 80% of the lifetime has passed, and at least 10 s early: the token stays valid
+    // for requests already on their way.
+    const margin = Math.max(Math.min(lifetimeMs * 0.2, 300_000), Math.min(10_000, lifetimeMs / 2));
+    return { value: parsed.access_token, refreshAt: this.#now() + lifetimeMs - margin };
   }
 }
 
@@ -132,13 +155,5 @@ async function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promis
     ]);
   } finally {
     if (onAbort) signal.removeEventListener('abort', onAbort);
-  }
-}
-
-function safeJson(body: string): unknown {
-  try {
-    return JSON.parse(body);
-  } catch {
-    return undefined;
   }
 }

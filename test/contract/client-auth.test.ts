@@ -292,4 +292,19 @@ describe('OIDC token exchange', () => {
     expect(countsOf(h.emulator, 'token')).toEqual({ '400': 1 });
     expect(countsOf(h.emulator, 'reveal')).toEqual({});
   });
+
+  it('passes the subject token function\'s own failure to the caller unchanged, and sends nothing', async () => {
+    class NoServiceAccount extends Error {}
+    const refusal = new NoServiceAccount('ServiceAccount thalassa/reader not found');
+    const client = h.client({
+      credential: { type: 'tokenExchange', serviceAccountId, subjectToken: async () => { await Promise.resolve(); throw refusal; } },
+      retry: { limit: 3, baseDelayMs: 1 },
+    });
+    let caught: unknown;
+    await client.reveal('/app/db').catch((error: unknown) => { caught = error; });
+    // Not a NetworkError: the store resolver tells a missing ServiceAccount (CredentialsNotFound) by it.
+    expect(caught).toBe(refusal);
+    expect(countsOf(h.emulator, 'token')).toEqual({});
+    expect(countsOf(h.emulator, 'reveal')).toEqual({});
+  });
 });

@@ -6,7 +6,8 @@ of an error the operator might log or put in a status.
 import { describe, expect, it } from 'vitest';
 import { signJwt } from '../../src/emulator/index.ts';
 import { serializeError } from '../../src/observability/logger.ts';
-import { ThalassaError, type ThalassaClient } from '../../src/thalassa/index.ts';
+import { ThalassaError } from '../../src/thalassa/index.ts';
+import type { ThalassaAdminClient } from '../support/thalassa-admin-client.ts';
 import {
   captureLogs,
   clientSeed,
@@ -67,7 +68,7 @@ function expectNoCanary(canaries: readonly string[], logs: CapturedLogs, errors:
 }
 
 /** Failures of one client: 403, 404, 400, 429 and 503 retries, drops, a timeout, an abort, refusal. */
-async function exerciseFailures(client: ThalassaClient, slowClient: ThalassaClient): Promise<unknown[]> {
+async function exerciseFailures(client: ThalassaAdminClient, slowClient: ThalassaAdminClient): Promise<unknown[]> {
   const { emulator } = h;
   const errors: unknown[] = [];
   const policy = { conditions: [{ type: 'ip' as const, effect: 'allow' as const, cidrs: ['10.0.0.0/8'] }] };

@@ -1,6 +1,6 @@
 /**
-Shared set-up for the client contract tests: the real `ThalassaClient` against the emulator over
-HTTP on loopback. Also a pass-through recording proxy (to see the client's requests on the wire), a
+Shared set-up for the client contract tests: the real `ThalassaClient` (as `ThalassaAdminClient`,
+which adds the write endpoints tests need) against the emulator over HTTP on loopback. Also a pass-through recording proxy (to see the client's requests on the wire), a
 log capture, and a deliberately broken HTTP server for the client's response-validation defences.
 */
 import { generateKeyPairSync } from 'node:crypto';
@@ -16,7 +16,8 @@ import {
   type EmulatorSeed,
 } from '../../src/emulator/index.ts';
 import { createLogger, type Logger } from '../../src/observability/logger.ts';
-import { ThalassaClient, type ThalassaClientOptions } from '../../src/thalassa/index.ts';
+import type { ThalassaClientOptions } from '../../src/thalassa/index.ts';
+import { ThalassaAdminClient } from '../support/thalassa-admin-client.ts';
 import { contractSeed } from './emulator-fixtures.ts';
 
 export { kmsKey, organisation, region } from './emulator-fixtures.ts';
@@ -73,7 +74,7 @@ export const fastRetry = { baseDelayMs: 1, maxDelayMs: 5 } as const;
 export interface Harness {
   readonly emulator: Emulator;
   /** A client for the emulator (or `apiURL`), closed after the test. Admin PAT and org-1 by default. */
-  client(overrides?: Partial<ThalassaClientOptions>): ThalassaClient;
+  client(overrides?: Partial<ThalassaClientOptions>): ThalassaAdminClient;
   /** A server closed after the test. */
   track(server: { close(): Promise<void> }): void;
   /** Another emulator, for tests that need their own options; stopped after the test. */
@@ -86,7 +87,7 @@ never leak between tests. `options` is read per test.
 */
 export function useEmulator(options: () => EmulatorOptions = () => ({ seed: clientSeed() })): Harness {
   let emulator: Emulator | undefined;
-  const clients: ThalassaClient[] = [];
+  const clients: ThalassaAdminClient[] = [];
   const servers: { close(): Promise<void> }[] = [];
   beforeEach(async () => {
     emulator = await startEmulator(options());
@@ -103,7 +104,7 @@ export function useEmulator(options: () => EmulatorOptions = () => ({ seed: clie
       return emulator;
     },
     client(overrides = {}) {
-      const client = new ThalassaClient({
+      const client = new ThalassaAdminClient({
         apiURL: harness.emulator.url,
         region: 'nl-01',
         organisation: 'org-1',

@@ -1,6 +1,7 @@
 /** Secret paths are checked before anything is sent: a bad path costs no request. */
 import { describe, expect, it } from 'vitest';
-import { InvalidPathError, type ThalassaClient } from '../../src/thalassa/index.ts';
+import { InvalidPathError } from '../../src/thalassa/index.ts';
+import type { ThalassaAdminClient } from '../support/thalassa-admin-client.ts';
 import { kmsKey, organisation, region, rejectionOf, useEmulator } from './client-fixtures.ts';
 
 const h = useEmulator();
@@ -25,7 +26,7 @@ const badPaths: readonly { readonly path: string; readonly problem: string }[] =
 ];
 
 /** Every client method that takes a secret path (not a prefix). */
-const operations: readonly { readonly name: string; readonly run: (client: ThalassaClient, path: string) => Promise<unknown> }[] = [
+const operations: readonly { readonly name: string; readonly run: (client: ThalassaAdminClient, path: string) => Promise<unknown> }[] = [
   { name: 'getMetadata', run: async (c, p) => await c.getMetadata(p) },
   { name: 'getMetadata with versions', run: async (c, p) => await c.getMetadata(p, { includeVersions: true }) },
   { name: 'create', run: async (c, p) => await c.create({ path: p, kmsKeyIdentity: kmsKey, payload: { string: 'x' } }) },
