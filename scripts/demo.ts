@@ -72,7 +72,7 @@ class Demo {
     const existing = new Set((await extensions.listCustomResourceDefinition()).items.map((c) => c.metadata?.name));
     this.createdCrds = customResourceDefinitions().some((crd) => !existing.has((crd['metadata'] as { name: string }).name));
     await applyCrds(kc);
-    detail('thalassasecrets, thalassasecretstores, clusterthalassasecretstores');
+    detail('thalassasecrets, thalassasecretstores, clusterthalassasecretstores, clusterthalassasecrets');
 
     say('Starting the Thalassa Secrets Manager API emulator with one secret');
     this.emulator = await startEmulator({

@@ -8,6 +8,7 @@ import { group } from './api/v1alpha1/common.ts';
 import type { ClusterThalassaSecretStore, ThalassaSecretStore } from './api/v1alpha1/secret-store.ts';
 import type { StoreRef, ThalassaSecret } from './api/v1alpha1/thalassa-secret.ts';
 import { RolloutRestarter } from './controllers/rollout-restarter.ts';
+import { ClusterThalassaSecretController } from './controllers/cluster-thalassa-secret-controller.ts';
 import { labelLegacySecrets } from './controllers/managed-label-migration.ts';
 import { managedSecretSelector } from './controllers/secret-metadata.ts';
 import { StoreController } from './controllers/store-controller.ts';
@@ -73,6 +74,7 @@ export class Operator {
   readonly #clusterStores: Informer<ClusterThalassaSecretStore & KubeObject>;
   readonly #secretController: ThalassaSecretController;
   readonly #storeController: StoreController;
+  readonly #clusterSecrets: ClusterThalassaSecretController;
   readonly #poller: VersionPoller;
   readonly #resolver: StoreResolver;
   readonly queue: WorkQueue;
@@ -193,17 +195,28 @@ export class Operator {
       metrics,
       logger,
     });
+    this.#clusterSecrets = new ClusterThalassaSecretController({
+      kube,
+      resources: this.#resources,
+      namespaces,
+      defaultStore: options.defaultStore,
+      queue: options.queue,
+      metrics,
+      logger: logger.child({ component: 'cluster-thalassa-secrets' }),
+      onRestart,
+    });
     this.#secretController.register();
     this.#storeController.register();
+    this.#clusterSecrets.register();
   }
 
   /** Resolves when every informer has listed once: the caches are real. */
   get synced(): Promise<void> {
-    return Promise.all([this.#resources.synced, this.#stores.synced, this.#clusterStores.synced, this.#managedSecrets.synced]).then(() => undefined);
+    return Promise.all([this.#resources.synced, this.#stores.synced, this.#clusterStores.synced, this.#managedSecrets.synced, this.#clusterSecrets.synced]).then(() => undefined);
   }
 
   get hasSynced(): boolean {
-    return this.#resources.hasSynced && this.#stores.hasSynced && this.#clusterStores.hasSynced && this.#managedSecrets.hasSynced;
+    return this.#resources.hasSynced && this.#stores.hasSynced && this.#clusterStores.hasSynced && this.#managedSecrets.hasSynced && this.#clusterSecrets.hasSynced;
   }
 
   /** The ThalassaSecrets in the cache, for the managed-resources gauge. */
@@ -220,6 +233,7 @@ export class Operator {
     });
     // Stores and Secrets first, so that the first reconciles find them in the caches.
     for (const informer of [this.#stores, this.#clusterStores]) informer.start();
+    this.#clusterSecrets.startInformers();
     void migrated.then(() => {
       if (!this.#stopping) this.#managedSecrets.start();
     });
@@ -229,6 +243,7 @@ export class Operator {
       this.#storeController.start();
       void this.#resources.synced.then(() => {
         this.#poller.start();
+        if (!this.#stopping) this.#clusterSecrets.start();
       });
     });
   }
@@ -237,8 +252,8 @@ export class Operator {
   async stop(graceMs = 10_000): Promise<void> {
     this.#stopping = true;
     await this.#poller.stop();
-    await Promise.all([this.#secretController.stop(graceMs), this.#storeController.stop(graceMs)]);
-    await Promise.all(this.#informers.map(async (informer) => await informer.stop()));
+    await Promise.all([this.#secretController.stop(graceMs), this.#storeController.stop(graceMs), this.#clusterSecrets.stop(graceMs)]);
+    await Promise.all([...this.#informers.map(async (informer) => await informer.stop()), this.#clusterSecrets.stopInformers()]);
     await this.#resolver.close();
   }
 }

@@ -4,7 +4,8 @@ The CustomResourceDefinitions, built from the zod schemas the controller uses: o
 files are stale.
 */
 import type { z } from 'zod';
-import { group } from './v1alpha1/common.ts';
+import { clusterThalassaSecretRules, clusterThalassaSecretSpec, clusterThalassaSecretStatus } from './v1alpha1/cluster-thalassa-secret.ts';
+import { group, type CelRule } from './v1alpha1/common.ts';
 import { clusterSecretStoreSpec, secretStoreSpec, secretStoreStatus } from './v1alpha1/secret-store.ts';
 import { thalassaSecretSpec, thalassaSecretStatus } from './v1alpha1/thalassa-secret.ts';
 import { toStructuralSchema, type JsonSchema } from './structural-schema.ts';
@@ -29,6 +30,8 @@ export interface ResourceDefinition {
   readonly spec: z.ZodType;
   readonly status: z.ZodType;
   readonly printerColumns: readonly PrinterColumn[];
+  /** CEL rules on the whole object, e.g. on metadata.name (the only place that sees it). */
+  readonly rules?: readonly CelRule[];
 }
 
 const readyColumns: PrinterColumn[] = [
@@ -85,6 +88,26 @@ export const resources: readonly ResourceDefinition[] = [
       ageColumn,
     ],
   },
+  {
+    kind: 'ClusterThalassaSecret',
+    plural: 'clusterthalassasecrets',
+    singular: 'clusterthalassasecret',
+    shortNames: ['ctsecret'],
+    scope: 'Cluster',
+    description:
+      'Writes the same Secret into every namespace that matches: a ThalassaSecret of its name in each, all read through one ' +
+      'ClusterThalassaSecretStore, one reveal per version for all of them.',
+    spec: clusterThalassaSecretSpec,
+    status: clusterThalassaSecretStatus,
+    rules: clusterThalassaSecretRules,
+    printerColumns: [
+      { name: 'Ready', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].status', description: 'Whether every matching namespace has its Secret.' },
+      { name: 'Provisioned', type: 'integer', jsonPath: '.status.provisionedNamespaces', description: 'Namespaces whose Secret is in place.' },
+      { name: 'Failed', type: 'integer', jsonPath: '.status.failedNamespaces', description: 'Namespaces whose Secret is not.' },
+      ageColumn,
+      { name: 'Reason', type: 'string', jsonPath: '.status.conditions[?(@.type=="Ready")].reason', description: 'Why it is (not) ready.', priority: 1 },
+    ],
+  },
 ];
 
 export function openApiSchema(resource: ResourceDefinition): JsonSchema {
@@ -99,6 +122,7 @@ export function openApiSchema(resource: ResourceDefinition): JsonSchema {
       status: toStructuralSchema(resource.status),
     },
     required: ['spec'],
+    ...(resource.rules ? { 'x-kubernetes-validations': resource.rules.map((r) => ({ ...r })) } : {}),
   };
 }
 

@@ -5,7 +5,7 @@ import { LuaFactory } from 'wasmoon';
 import { parseAllDocuments } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ThalassaSecretSpec } from '../../src/api/v1alpha1/thalassa-secret.ts';
-import { waitFor } from '../support/kube.ts';
+import { uniqueName, waitFor } from '../support/kube.ts';
 import { group, OperatorHarness, organisation, region } from '../support/operator-harness.ts';
 
 /*
@@ -18,6 +18,7 @@ libraries Argo CD does not load removed, and with the object as plain tables, as
 const repoRoot = join(import.meta.dirname, '../..');
 const thalassaSecretScript = readFileSync(join(repoRoot, 'docs/gitops/argocd-health-thalassasecret.lua'), 'utf8');
 const storeScript = readFileSync(join(repoRoot, 'docs/gitops/argocd-health-store.lua'), 'utf8');
+const clusterSecretScript = readFileSync(join(repoRoot, 'docs/gitops/argocd-health-clusterthalassasecret.lua'), 'utf8');
 
 interface Health {
   readonly status: string;
@@ -43,6 +44,11 @@ async function health(script: string, object: unknown): Promise<Health> {
   } finally {
     lua.global.close();
   }
+}
+
+interface ClusterObject {
+  readonly metadata: { readonly name: string; readonly generation?: number };
+  readonly status?: { readonly observedGeneration?: number; readonly conditions?: readonly { type: string; reason: string; message: string }[] };
 }
 
 interface StoreObject {
@@ -221,6 +227,87 @@ describe('the Argo CD health checks of docs/gitops.md', () => {
     }
   });
 
+  it('says Progressing, Healthy and Degraded for a ClusterThalassaSecret as it fans out', async () => {
+    const store = await h.createClusterStore('health-fan-out');
+    const plural = 'clusterthalassasecrets';
+    const names = { healthy: uniqueName('health-ok'), failing: uniqueName('health-bad') };
+    const create = async (name: string, path: string): Promise<void> => {
+      await h.objects.createClusterCustomObject({
+        group,
+        version: 'v1alpha1',
+        plural,
+        body: {
+          apiVersion: `${group}/v1alpha1`,
+          kind: 'ClusterThalassaSecret',
+          metadata: { name },
+          spec: { storeRef: { kind: 'ClusterThalassaSecretStore', name: store }, namespaces: [h.namespace], data: [{ key: 'value', path }] },
+        },
+      });
+    };
+    const get = async (name: string) => (await h.objects.getClusterCustomObject({ group, version: 'v1alpha1', plural, name })) as ClusterObject;
+    const waitForClusterReason = async (name: string, reason: string) => {
+      let last = '';
+      return await waitFor(
+        async () => {
+          const object = await get(name);
+          const ready = object.status?.conditions?.find((c) => c.type === 'Ready');
+          last = ready ? `${ready.reason}: ${ready.message}` : 'no Ready condition';
+          return ready?.reason === reason && object.status?.observedGeneration === object.metadata.generation ? object : undefined;
+        },
+        { message: () => `ClusterThalassaSecret ${name} to report ${reason} (last: ${last})` },
+      );
+    };
+    try {
+      await h.stopOperator();
+      try {
+        await create(names.healthy, '/health/value');
+        expect(await health(clusterSecretScript, await get(names.healthy))).toEqual({ status: 'Progressing', message: 'Waiting for the operator to fan this resource out' });
+        await h.objects.patchClusterCustomObjectStatus(
+          {
+            group,
+            version: 'v1alpha1',
+            plural,
+            name: names.healthy,
+            body: {
+              status: {
+                observedGeneration: 1,
+                provisionedNamespaces: 2,
+                failedNamespaces: 0,
+                conditions: [
+                  {
+                    type: 'Ready',
+                    status: 'Unknown',
+                    reason: 'Provisioning',
+                    message: 'Secret x is in place in 2 of 3 namespaces; the others are syncing',
+                    lastTransitionTime: '2026-01-01T00:00:00Z',
+                    observedGeneration: 1,
+                  },
+                ],
+              },
+            },
+          },
+          setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+        );
+        expect(await health(clusterSecretScript, await get(names.healthy))).toEqual({
+          status: 'Progressing',
+          message: 'Provisioning (2 provisioned, 0 failed): Secret x is in place in 2 of 3 namespaces; the others are syncing',
+        });
+      } finally {
+        await h.startOperator();
+      }
+      const healthy = await waitForClusterReason(names.healthy, 'Provisioned');
+      expect(await health(clusterSecretScript, healthy)).toEqual({ status: 'Healthy', message: `Secret ${names.healthy} is in place in the 1 matching namespace` });
+
+      await create(names.failing, '/health/never-created');
+      const failing = await waitForClusterReason(names.failing, 'NamespacesFailing');
+      const result = await health(clusterSecretScript, failing);
+      expect(result.status).toBe('Degraded');
+      expect(result.message).toMatch(/^NamespacesFailing: 1 of 1 namespaces failing, 0 provisioned; first: .* \(RemoteSecretNotFound\)/);
+    } finally {
+      for (const name of Object.values(names)) await h.objects.deleteClusterCustomObject({ group, version: 'v1alpha1', plural, name }).catch(() => undefined);
+    }
+  });
+
   it('is the Lua that docs/gitops.md shows for argocd-cm, byte for byte', () => {
     const markdown = readFileSync(join(repoRoot, 'docs/gitops.md'), 'utf8');
     const blocks = [...markdown.matchAll(/^```yaml\n([\s\S]*?)^```$/gm)].map((m) => m[1] ?? '');
@@ -232,5 +319,6 @@ describe('the Argo CD health checks of docs/gitops.md', () => {
     expect(data['resource.customizations.health.secrets.thalassa.cloud_ThalassaSecret']).toBe(thalassaSecretScript);
     expect(data['resource.customizations.health.secrets.thalassa.cloud_ThalassaSecretStore']).toBe(storeScript);
     expect(data['resource.customizations.health.secrets.thalassa.cloud_ClusterThalassaSecretStore']).toBe(storeScript);
+    expect(data['resource.customizations.health.secrets.thalassa.cloud_ClusterThalassaSecret']).toBe(clusterSecretScript);
   });
 });

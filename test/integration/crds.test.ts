@@ -13,7 +13,9 @@ const plurals: Record<string, string> = {
   ThalassaSecret: 'thalassasecrets',
   ThalassaSecretStore: 'thalassasecretstores',
   ClusterThalassaSecretStore: 'clusterthalassasecretstores',
+  ClusterThalassaSecret: 'clusterthalassasecrets',
 };
+const clusterKinds = new Set(['ClusterThalassaSecretStore', 'ClusterThalassaSecret']);
 
 interface Manifest {
   apiVersion: string;
@@ -35,14 +37,14 @@ describe('the custom resource definitions', () => {
   let kc: KubeConfig;
   let objects: CustomObjectsApi;
   let namespace: string;
-  const clusterScoped: string[] = [];
+  const clusterScoped: { plural: string; name: string }[] = [];
 
   async function create(manifest: Manifest, fieldValidation?: 'Strict'): Promise<Manifest> {
     const plural = plurals[manifest.kind];
     if (!plural) throw new Error(`not a custom resource: ${manifest.kind}`);
     const common = { group, version: 'v1alpha1', plural, body: manifest, ...(fieldValidation ? { fieldValidation } : {}) };
-    if (manifest.kind === 'ClusterThalassaSecretStore') {
-      clusterScoped.push(manifest.metadata.name);
+    if (clusterKinds.has(manifest.kind)) {
+      clusterScoped.push({ plural, name: manifest.metadata.name });
       return (await objects.createClusterCustomObject(common)) as Manifest;
     }
     return (await objects.createNamespacedCustomObject({ ...common, namespace })) as Manifest;
@@ -55,9 +57,9 @@ describe('the custom resource definitions', () => {
   });
 
   afterAll(async () => {
-    for (const name of clusterScoped) {
+    for (const { plural, name } of clusterScoped) {
       await objects
-        .deleteClusterCustomObject({ group, version: 'v1alpha1', plural: 'clusterthalassasecretstores', name })
+        .deleteClusterCustomObject({ group, version: 'v1alpha1', plural, name })
         .catch(() => undefined);
     }
     await deleteNamespace(kc, namespace);
@@ -73,7 +75,7 @@ describe('the custom resource definitions', () => {
         continue;
       }
       const input: Manifest =
-        manifest.kind === 'ClusterThalassaSecretStore'
+        clusterKinds.has(manifest.kind)
           ? { ...manifest, metadata: { ...manifest.metadata, name: uniqueName(manifest.metadata.name) } }
           : manifest;
       const stored = await create(input, 'Strict');

@@ -18,6 +18,7 @@ import {
   KubeConfig,
   KubernetesObjectApi,
   PatchStrategy,
+  setHeaderOptions,
   type KubernetesObject,
   type V1Deployment,
   type V1ResourceAttributes,
@@ -509,6 +510,26 @@ describe('the Helm chart', () => {
           { message: `ClusterThalassaSecretStore ${defaultStore} to be Ready` },
         );
 
+        // A ClusterThalassaSecret without storeRef (the chart's default cluster store): the operator
+        // creates, updates and deletes its ThalassaSecret with the chart's RBAC.
+        const fanOut = uniqueName('fan-out');
+        const clusterSecrets = { group, version: 'v1alpha1', plural: 'clusterthalassasecrets' };
+        await h.objects.createClusterCustomObject({
+          ...clusterSecrets,
+          body: { apiVersion: `${group}/v1alpha1`, kind: 'ClusterThalassaSecret', metadata: { name: fanOut }, spec: { namespaces: [h.namespace], data: [{ key: 'shared', path: '/chart/shared' }] } },
+        });
+        try {
+          await h.waitForData(fanOut, { shared: 'for-everyone' }, 60_000);
+          await h.objects.patchClusterCustomObject({ ...clusterSecrets, name: fanOut, body: { spec: { refreshInterval: '1m' } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+          await waitFor(async () => (await h.getThalassaSecret(fanOut)).spec.refreshInterval === '1m', { message: 'the ClusterThalassaSecret change to reach its ThalassaSecret' });
+          await h.objects.patchClusterCustomObject({ ...clusterSecrets, name: fanOut, body: { spec: { namespaces: ['not-there'] } } }, setHeaderOptions('Content-Type', PatchStrategy.MergePatch));
+          await waitFor(async () => (await h.listCustomObjects<ThalassaSecret>('thalassasecrets')).every((r) => r.metadata.name !== fanOut), {
+            message: 'the ThalassaSecret of a namespace no longer listed to be deleted',
+          });
+        } finally {
+          await h.objects.deleteClusterCustomObject({ ...clusterSecrets, name: fanOut }).catch(() => undefined);
+        }
+
         // A namespaced store whose workload identity is another ServiceAccount: the operator mints its token.
         await h.core.createNamespacedServiceAccount({ namespace: h.namespace, body: { metadata: { name: 'app-reader' } } });
         await h.createStore('workload-identity', { auth: { workloadIdentity: { serviceAccountID: 'sa-app', serviceAccountRef: { name: 'app-reader' } } } });
@@ -570,6 +591,35 @@ describe('the Helm chart', () => {
         h.putSecret('/chart/inside', 'inside');
         await h.createThalassaSecret('inside', { data: [{ key: 'v', path: '/chart/inside' }] });
         await h.waitForData('inside', { v: 'inside' }, 60_000);
+
+        // A ClusterThalassaSecret that names both namespaces is written only into the watched one.
+        const clusterStore = await h.createClusterStore('chart-limited');
+        const limited = uniqueName('limited');
+        const clusterSecrets = { group, version: 'v1alpha1', plural: 'clusterthalassasecrets' };
+        await h.objects.createClusterCustomObject({
+          ...clusterSecrets,
+          body: {
+            apiVersion: `${group}/v1alpha1`,
+            kind: 'ClusterThalassaSecret',
+            metadata: { name: limited },
+            spec: { storeRef: { kind: 'ClusterThalassaSecretStore', name: clusterStore }, namespaces: [h.namespace, outside], data: [{ key: 'v', path: '/chart/inside' }] },
+          },
+        });
+        try {
+          await h.waitForData(limited, { v: 'inside' }, 60_000);
+          const status = await waitFor(
+            async () => {
+              const parent = (await h.objects.getClusterCustomObject({ ...clusterSecrets, name: limited })) as { status?: { provisionedNamespaces?: number; failures?: { namespace: string; reason: string }[] } };
+              return parent.status?.provisionedNamespaces === 1 && parent.status.failures?.length === 1 ? parent.status : undefined;
+            },
+            { message: 'the ClusterThalassaSecret to count one namespace provisioned and one not watched' },
+          );
+          expect(status.failures).toEqual([expect.objectContaining({ namespace: outside, reason: 'NamespaceNotWatched' })]);
+          const outsideChildren = (await h.listCustomObjects<ThalassaSecret>('thalassasecrets', outside)).map((r) => r.metadata.name);
+          expect(outsideChildren).not.toContain(limited);
+        } finally {
+          await h.objects.deleteClusterCustomObject({ ...clusterSecrets, name: limited }).catch(() => undefined);
+        }
 
         // The resource outside was created before the one inside was synced: it was never touched.
         const elsewhere = (await h.objects.getNamespacedCustomObject({ group, version: 'v1alpha1', namespace: outside, plural: 'thalassasecrets', name: 'elsewhere' })) as ThalassaSecret;

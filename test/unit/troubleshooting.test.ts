@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { reasons } from '../../src/controllers/sync-error.ts';
+import { clusterReasons } from '../../src/controllers/cluster-fan-out.ts';
 
 /** Every Ready reason the operator can report is explained in docs/troubleshooting.md. */
 
@@ -32,6 +33,11 @@ describe('docs/troubleshooting.md', () => {
 
   it.each(storeReasons)('explains the store reason %s', (reason) => {
     expect(hasHeading(reason) || hasTableRow(reason)).toBe(true);
+  });
+
+  it.each(Object.values(clusterReasons))('explains the ClusterThalassaSecret reason %s under a heading and in the table', (reason) => {
+    expect(hasHeading(reason), `a heading for ${reason}`).toBe(true);
+    expect(hasTableRow(reason), `a table row for ${reason}`).toBe(true);
   });
 
   it('links only to headings that exist', () => {

@@ -8,6 +8,8 @@ What the operator does in a namespace it watches (src/operator.ts, src/controlle
   secrets.thalassa.cloud/managed=true, which RBAC cannot express), and reads
   the credential Secrets of stores;
 - mints tokens (TokenRequest) for ServiceAccounts named by workload identity stores;
+- creates, patches and deletes the ThalassaSecrets of ClusterThalassaSecrets (one per matching
+  namespace, labelled secrets.thalassa.cloud/cluster-thalassa-secret);
 - records Events on ThalassaSecrets;
 - reads and patches Deployments, StatefulSets, DaemonSets and Argo Rollouts named in rolloutRestartTargets.
 */}}
@@ -15,6 +17,9 @@ What the operator does in a namespace it watches (src/operator.ts, src/controlle
 - apiGroups: ["secrets.thalassa.cloud"]
   resources: ["thalassasecrets", "thalassasecretstores"]
   verbs: ["get", "list", "watch"]
+- apiGroups: ["secrets.thalassa.cloud"]
+  resources: ["thalassasecrets"]
+  verbs: ["create", "patch", "delete"]
 - apiGroups: ["secrets.thalassa.cloud"]
   resources: ["thalassasecrets/status", "thalassasecretstores/status"]
   verbs: ["patch", "update"]
@@ -38,7 +43,10 @@ What the operator does in a namespace it watches (src/operator.ts, src/controlle
   verbs: ["get", "patch"]
 {{- end }}
 
-{{/* Cluster-scoped: ClusterThalassaSecretStores (informer, status). */}}
+{{/*
+Cluster-scoped: ClusterThalassaSecretStores (informer, status); ClusterThalassaSecrets (informer,
+status, and finalizers: their ThalassaSecrets carry an ownerReference with blockOwnerDeletion).
+*/}}
 {{- define "tso.clusterStoreRules" -}}
 - apiGroups: ["secrets.thalassa.cloud"]
   resources: ["clusterthalassasecretstores"]
@@ -46,4 +54,13 @@ What the operator does in a namespace it watches (src/operator.ts, src/controlle
 - apiGroups: ["secrets.thalassa.cloud"]
   resources: ["clusterthalassasecretstores/status"]
   verbs: ["patch", "update"]
+- apiGroups: ["secrets.thalassa.cloud"]
+  resources: ["clusterthalassasecrets"]
+  verbs: ["get", "list", "watch"]
+- apiGroups: ["secrets.thalassa.cloud"]
+  resources: ["clusterthalassasecrets/status"]
+  verbs: ["patch", "update"]
+- apiGroups: ["secrets.thalassa.cloud"]
+  resources: ["clusterthalassasecrets/finalizers"]
+  verbs: ["update"]
 {{- end }}
