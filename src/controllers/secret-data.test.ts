@@ -72,6 +72,17 @@ describe('buildSecretData', () => {
     expect(text(buildSecretData(merged, values))).toEqual({ password: 's3cret', url: 'postgres://app:s3cret@db/app' });
   });
 
+  it('passes binary values through a template byte for byte', () => {
+    const binary = Buffer.from([0xff, 0x00, 0x80, 0xc3]);
+    const spec: ThalassaSecretSpec = {
+      data: [{ key: 'x', path: '/bin' }],
+      target: { template: { data: { encoded: '{{ .x | b64enc }}', raw: '{{ .x }}' } } },
+    };
+    const data = buildSecretData(spec, { data: [str('/bin', binary)], dataFrom: [] });
+    expect(data.get('encoded')?.toString()).toBe('/wCAww==');
+    expect(data.get('raw')?.equals(binary)).toBe(true);
+  });
+
   const failures: [string, ThalassaSecretSpec, RevealedSecret[], RevealedSecret[][], string, string][] = [
     [
       'a key collision between sources',
@@ -96,12 +107,20 @@ describe('buildSecretData', () => {
       'not base64',
     ],
     [
+      'a template that outputs more than a Secret holds',
+      { data: [{ key: 'k', path: '/s' }], target: { template: { data: { out: '{{ range 2000000 }}x{{ end }}' } } } },
+      [str('/s', 'x')],
+      [],
+      'TemplateFailed',
+      'template "out"',
+    ],
+    [
       'a template referring to a missing key',
       { data: [{ key: 'k', path: '/s' }], target: { template: { data: { out: '{{ .other }}' } } } },
       [str('/s', 'x')],
       [],
       'TemplateFailed',
-      'no value named "other"',
+      'template "out" 1:3: at <.other>: map has no entry for key "other"',
     ],
     [
       'data over 1 MiB',

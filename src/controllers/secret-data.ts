@@ -8,7 +8,7 @@ import type { ThalassaSecretSpec } from '../api/v1alpha1/thalassa-secret.ts';
 import { decodeBase64Strict } from '../thalassa/base64.ts';
 import type { RevealedSecret } from '../thalassa/client.ts';
 import { reasons, SyncError } from './sync-error.ts';
-import { renderTemplate, TemplateError } from './template.ts';
+import { renderTemplateBytes, TemplateError } from './template.ts';
 
 /** Kubernetes refuses a Secret whose data is larger than 1 MiB. */
 export const maxSecretDataBytes = 1024 * 1024;
@@ -102,11 +102,11 @@ export function buildSecretData(spec: ThalassaSecretSpec, resolved: ResolvedValu
 function applyTemplate(spec: ThalassaSecretSpec, data: Map<string, Buffer>): Map<string, Buffer> {
   const template = spec.target?.template;
   if (!template?.data) return data;
-  const values = Object.fromEntries([...data].map(([key, value]) => [key, value.toString('utf8')]));
+  // The values stay bytes: a keystore or a DER certificate passes through a template untouched.
   const out = template.mergePolicy === 'Merge' ? new Map(data) : new Map<string, Buffer>();
   for (const [key, text] of Object.entries(template.data)) {
     try {
-      out.set(key, Buffer.from(renderTemplate(key, text, values), 'utf8'));
+      out.set(key, renderTemplateBytes(key, text, data, { maxOutputBytes: maxSecretDataBytes }));
     } catch (error) {
       if (error instanceof TemplateError) throw new SyncError(reasons.TemplateFailed, error.message);
       throw error;

@@ -209,7 +209,7 @@ describe('bad input that admission cannot catch', () => {
     {
       name: 'template-missing-key',
       reason: reasons.TemplateFailed,
-      message: 'no value named "nope"',
+      message: 'map has no entry for key "nope"',
       spec: data('/bad/plain'),
       breakIt: patchSpec('template-missing-key', { target: { template: { data: { url: 'db://{{ .nope }}' } } } }),
       secret: { state: 'untouched' },
@@ -217,14 +217,14 @@ describe('bad input that admission cannot catch', () => {
     {
       name: 'template-unknown-function',
       reason: reasons.TemplateFailed,
-      message: 'unknown function "explode"',
+      message: 'function "explode" not defined',
       spec: { ...data('/bad/plain'), target: { template: { data: { out: '{{ .value | explode }}' } } } },
       secret: { state: 'absent' },
     },
     {
       name: 'template-b64dec-of-text',
       reason: reasons.TemplateFailed,
-      message: 'b64dec: input is not base64',
+      message: 'error calling b64dec: illegal base64 data',
       spec: { ...data('/bad/plain'), target: { template: { data: { out: '{{ .value | b64dec }}' } } } },
       secret: { state: 'absent' },
     },

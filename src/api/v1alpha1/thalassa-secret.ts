@@ -91,8 +91,9 @@ export const template = z
         }),
       )
       .describe(
-        'Secret keys rendered from templates that refer to the synced values as {{ .key }} or {{ index . "key" }}, with ' +
-          'the functions b64enc, b64dec, upper, lower, trim, quote and printf, e.g. "postgres://app:{{ .password }}@db:5432/app".',
+        'Secret keys rendered from Go templates (as External Secrets Operator renders them: pipelines, if, range, with, ' +
+          'variables, and the sprig and certificate functions listed in docs/templates.md) over the synced values, ' +
+          'e.g. "postgres://app:{{ .password }}@db:5432/app" or {{ index . "tls.crt" }}.',
       ),
     mergePolicy: z
       .enum(['Replace', 'Merge'])
