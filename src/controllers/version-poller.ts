@@ -3,7 +3,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { WorkQueue } from '../runtime/workqueue.ts';
 import { MinHeap } from '../runtime/min-heap.ts';
-import { fullJitterDelay } from '../thalassa/backoff.ts';
+import { fullJitterDelay } from '../runtime/backoff.ts';
 import { RateLimitedError, UnavailableError, type ThalassaClient } from '../thalassa/index.ts';
 import { parseDuration, pollRequests, type PollRequest } from './poll-groups.ts';
 import { PollIndex, type PollGroup, type PollIndexChange, type PollMember } from './poll-index.ts';
