@@ -1,8 +1,6 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { statusAnswer as status, useLoopbackApi, type Answer } from '../../test/support/loopback-api.ts';
 import type { ClusterThalassaSecretStore, ThalassaSecretStore } from '../api/v1alpha1/secret-store.ts';
-import { KubeClient } from '../kube/kube-client.ts';
 import { Credentials, type OperatorIdentity } from './credentials.ts';
 import { SyncError } from './sync-error.ts';
 
@@ -12,26 +10,7 @@ HTTP server speaking the API server's Status objects, through the operator's rea
 real API server decides (RBAC, throttling) is shown in test/integration/error-kinds.test.ts.
 */
 
-type Answer = (request: IncomingMessage, response: ServerResponse) => void;
-
-const servers: Server[] = [];
-const clients: KubeClient[] = [];
-
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.close();
-  await Promise.all(
-    servers.splice(0).map(async (server) => {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    }),
-  );
-});
-
-function status(code: number, reason: string, message: string, headers: Record<string, string> = {}): Answer {
-  return (_request, response) => {
-    response.writeHead(code, { 'content-type': 'application/json', ...headers }).end(JSON.stringify({ kind: 'Status', status: 'Failure', code, reason, message }));
-  };
-}
+const loopback = useLoopbackApi();
 
 function secret(data: Record<string, string>): Answer {
   return (_request, response) => {
@@ -40,30 +19,18 @@ function secret(data: Record<string, string>): Answer {
   };
 }
 
-function kubeAt(server: URL): KubeClient {
-  const kube = new KubeClient(
-    { server, ca: undefined, cert: undefined, key: undefined, insecureSkipTlsVerify: false, tlsServerName: undefined, authorization: () => Promise.resolve(undefined), description: 'test' },
-    { retry: false },
-  );
-  clients.push(kube);
-  return kube;
-}
-
 /** A Credentials reading from an API server that gives `answers` in turn (the last one again and again). */
 async function credentialsAnswering(
   answers: Answer[],
   options: { operatorIdentity?: OperatorIdentity; now?: () => number } = {},
 ): Promise<{ credentials: Credentials; requests: string[] }> {
   const requests: string[] = [];
-  const server = createServer((request, response) => {
+  const url = await loopback.listen((request, response) => {
     requests.push(`${request.method ?? ''} ${request.url ?? ''}`);
     request.resume();
     request.on('end', () => (answers[Math.min(requests.length, answers.length) - 1] ?? status(500, 'InternalError', 'no answer'))(request, response));
   });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const url = new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
-  return { credentials: new Credentials({ kube: kubeAt(url), operatorIdentity: options.operatorIdentity ?? {}, ...(options.now ? { now: options.now } : {}) }), requests };
+  return { credentials: new Credentials({ kube: loopback.client(url, { retry: false }), operatorIdentity: options.operatorIdentity ?? {}, ...(options.now ? { now: options.now } : {}) }), requests };
 }
 
 const clusterStore = {
@@ -175,7 +142,7 @@ describe('Credentials', () => {
   });
 
   it('reports an API server that cannot be reached as transient, not as a missing credential', async () => {
-    const kube = kubeAt(new URL('http://127.0.0.1:9'));
+    const kube = loopback.client(await loopback.refusingUrl(), { retry: false });
     const failure = await failureOf(new Credentials({ kube, operatorIdentity: {} }).credentialFor(clusterStore));
     expect([failure.reason, failure.transient]).toEqual(['KubernetesUnavailable', true]);
   });

@@ -1,50 +1,22 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useLoopbackApi } from '../../test/support/loopback-api.ts';
 import type { ClusterThalassaSecretStore } from '../api/v1alpha1/secret-store.ts';
 import type { ThalassaSecret } from '../api/v1alpha1/thalassa-secret.ts';
-import { KubeClient } from '../kube/kube-client.ts';
 import { StoreLookup } from './store-lookup.ts';
 import { SyncError } from './sync-error.ts';
 
-const servers: Server[] = [];
-const clients: KubeClient[] = [];
-
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.close();
-  await Promise.all(
-    servers.splice(0).map(async (server) => {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    }),
-  );
-});
+const loopback = useLoopbackApi();
 
 /** An API server answering every Namespace read with `code` (200: the labels). */
 async function lookupAnswering(code: number, labels: Record<string, string> = {}): Promise<{ lookup: StoreLookup; requests: string[] }> {
   const requests: string[] = [];
-  const server = createServer((request, response) => {
+  const url = await loopback.listen((request, response) => {
     requests.push(request.url ?? '');
     request.resume();
     const body = code === 200 ? { kind: 'Namespace', metadata: { name: 'team-a', labels } } : { kind: 'Status', code, reason: 'Forbidden', message: 'namespaces "team-a" is forbidden' };
     response.writeHead(code, { 'content-type': 'application/json' }).end(JSON.stringify(body));
   });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const kube = new KubeClient(
-    {
-      server: new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}`),
-      ca: undefined,
-      cert: undefined,
-      key: undefined,
-      insecureSkipTlsVerify: false,
-      tlsServerName: undefined,
-      authorization: () => Promise.resolve(undefined),
-      description: 'test',
-    },
-    { retry: false },
-  );
-  clients.push(kube);
+  const kube = loopback.client(url, { retry: false });
   const store = {
     apiVersion: 'secrets.thalassa.cloud/v1alpha1',
     kind: 'ClusterThalassaSecretStore',

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ClusterThalassaSecretStore, ThalassaSecretStore } from '../api/v1alpha1/secret-store.ts';
 import type { ThalassaSecret } from '../api/v1alpha1/thalassa-secret.ts';
+import { loopbackConnection } from '../../test/support/loopback-api.ts';
 import { KubeClient } from '../kube/kube-client.ts';
 import { createLogger } from '../observability/logger.ts';
 import { StoreResolver } from './store-resolver.ts';
@@ -12,19 +13,7 @@ credentials.test.ts, thalassa-clients.test.ts). The Kubernetes client points at 
 listens on: a check that let a request through would fail with a connection error, not with the
 reason asserted here.
 */
-const unreachableKube = new KubeClient(
-  {
-    server: new URL('http://127.0.0.1:9'),
-    ca: undefined,
-    cert: undefined,
-    key: undefined,
-    insecureSkipTlsVerify: false,
-    tlsServerName: undefined,
-    authorization: () => Promise.resolve(undefined),
-    description: 'nowhere',
-  },
-  { retry: false },
-);
+const unreachableKube = new KubeClient(loopbackConnection(new URL('http://127.0.0.1:9'), { description: 'nowhere' }), { retry: false });
 
 function resolver(stores: ThalassaSecretStore[] = [], clusterStores: ClusterThalassaSecretStore[] = []): StoreResolver {
   return new StoreResolver({

@@ -1,16 +1,11 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { Writable } from 'node:stream';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useLoopbackApi } from '../../test/support/loopback-api.ts';
 import { createLogger } from '../observability/logger.ts';
 import { Informer } from './informer.ts';
-import { KubeClient } from './kube-client.ts';
 import type { KubeObject } from './list-watch.ts';
 
-const cleanups: (() => Promise<void>)[] = [];
-afterEach(async () => {
-  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
-});
+const loopback = useLoopbackApi();
 
 async function until(check: () => boolean): Promise<void> {
   while (!check()) await new Promise((resolve) => setTimeout(resolve, 5));
@@ -19,7 +14,7 @@ async function until(check: () => boolean): Promise<void> {
 describe('Informer', () => {
   it('reopens a watch that ends at once only after a jittered pause, not in a tight loop', async () => {
     let watches = 0;
-    const server: Server = createServer((request, response) => {
+    const url = await loopback.listen((request, response) => {
       if (request.url?.includes('watch=true')) {
         watches++;
         // A proxy or a server going away: 200, then the stream ends at once with nothing in it.
@@ -28,25 +23,7 @@ describe('Informer', () => {
       }
       response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ items: [], metadata: { resourceVersion: '7' } }));
     });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    cleanups.push(async () => {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    });
-    const kube = new KubeClient({
-      server: new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}`),
-      ca: undefined,
-      cert: undefined,
-      key: undefined,
-      insecureSkipTlsVerify: false,
-      tlsServerName: undefined,
-      authorization: () => Promise.resolve(undefined),
-      description: 'test',
-    });
-    cleanups.push(() => {
-      kube.close();
-      return Promise.resolve();
-    });
+    const kube = loopback.client(url);
     const logs: { msg: string; retryInMs?: number }[] = [];
     const logger = createLogger({
       level: 'debug',
@@ -67,7 +44,7 @@ describe('Informer', () => {
       backoff: { baseMs: 20, maxMs: 80 },
     });
     informer.start();
-    cleanups.push(async () => await informer.stop());
+    loopback.defer(async () => await informer.stop());
     await informer.synced;
     await until(() => watches >= 4);
     const pauses = logs.filter((l) => l.msg === 'watch ended at once, reopening after a pause');

@@ -1,57 +1,28 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { afterEach, describe, expect, it } from 'vitest';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { describe, expect, it } from 'vitest';
+import { useLoopbackApi } from '../../test/support/loopback-api.ts';
 import type { KubeConnection } from './connection.ts';
 import { isThrottled, retryAfterMsOf, toKubeApiError } from './errors.ts';
-import { KubeClient, type KubeClientOptions, type KubeRetryEvent } from './kube-client.ts';
+import type { KubeClient, KubeClientOptions, KubeRetryEvent } from './kube-client.ts';
 
 type Handler = (request: IncomingMessage, response: ServerResponse, index: number) => void;
 
-const servers: Server[] = [];
-const clients: KubeClient[] = [];
-
-afterEach(async () => {
-  for (const client of clients.splice(0)) client.close();
-  await Promise.all(
-    servers.splice(0).map(async (server) => {
-      server.closeAllConnections();
-      await new Promise((resolve) => server.close(resolve));
-    }),
-  );
-});
+const loopback = useLoopbackApi();
 
 async function serve(handler: Handler): Promise<{ url: URL; requests: { method: string; url: string; headers: IncomingMessage['headers'] }[] }> {
   const requests: { method: string; url: string; headers: IncomingMessage['headers'] }[] = [];
-  const server = createServer((request, response) => {
+  const url = await loopback.listen((request, response) => {
     requests.push({ method: request.method ?? '', url: request.url ?? '', headers: request.headers });
     request.resume();
     request.on('end', () => handler(request, response, requests.length - 1));
   });
-  servers.push(server);
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return { url: new URL(`http://127.0.0.1:${(server.address() as AddressInfo).port}`), requests };
-}
-
-function connection(server: URL, extra: Partial<KubeConnection> = {}): KubeConnection {
-  return {
-    server,
-    ca: undefined,
-    cert: undefined,
-    key: undefined,
-    insecureSkipTlsVerify: false,
-    tlsServerName: undefined,
-    authorization: () => Promise.resolve(undefined),
-    description: 'test',
-    ...extra,
-  };
+  return { url, requests };
 }
 
 const fast = { retry: { baseMs: 1, maxMs: 2 } } satisfies KubeClientOptions;
 
 function client(server: URL, options: KubeClientOptions = fast, extra: Partial<KubeConnection> = {}): KubeClient {
-  const made = new KubeClient(connection(server, extra), options);
-  clients.push(made);
-  return made;
+  return loopback.client(server, options, extra);
 }
 
 function status(response: ServerResponse, code: number, headers: Record<string, string> = {}, details: Record<string, unknown> = {}): void {
@@ -129,10 +100,7 @@ describe('KubeClient retries', () => {
   });
 
   it('retries a GET whose connection was refused', async () => {
-    const { url } = await serve((_request, response) => ok(response));
-    const dead = new URL(url);
-    await new Promise((resolve) => servers[0]?.close(resolve));
-    servers.splice(0);
+    const dead = await loopback.refusingUrl();
     const retries: KubeRetryEvent[] = [];
     await expect(client(dead, { retry: { baseMs: 1, maxMs: 2, maxAttempts: 2 }, onRetry: (e) => retries.push(e) }).get('/x')).rejects.toMatchObject({ code: 'ECONNREFUSED' });
     expect(retries).toHaveLength(1);
