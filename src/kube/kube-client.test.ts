@@ -30,6 +30,10 @@ function status(response: ServerResponse, code: number, headers: Record<string, 
   response.writeHead(code, { 'content-type': 'application/json', ...headers }).end(JSON.stringify({ kind: 'Status', code, reason, message: `answer ${code}`, details }));
 }
 
+async function until(check: () => boolean): Promise<void> {
+  while (!check()) await new Promise((resolve) => setTimeout(resolve, 5));
+}
+
 const ok = (response: ServerResponse) => response.writeHead(200, { 'content-type': 'application/json' }).end('{"ok":true}');
 
 describe('KubeClient retries', () => {
@@ -97,6 +101,29 @@ describe('KubeClient retries', () => {
     const error = await kube.replace('/apis/coordination.k8s.io/v1/namespaces/a/leases/l', {}).catch((e: unknown) => e);
     expect(toKubeApiError(error)?.reason).toBe('NotLeader');
     expect(requests).toHaveLength(1);
+  });
+
+  it('does not send a write that waited for a socket after the lease was lost meanwhile', async () => {
+    // One socket, held by a slow GET: the PATCH waits in the pool, as under load or while a new
+    // connection is made; a replica frozen then (SIGSTOP) must not send it when it wakes.
+    let leading = true;
+    let release: () => void = () => undefined;
+    const { url, requests } = await serve((request, response) => {
+      if (request.method === 'GET') release = () => ok(response);
+      else ok(response);
+    });
+    const kube = client(url, { ...fast, maxRequestSockets: 1 });
+    kube.fenceWrites(() => leading);
+    const slow = kube.get('/api/v1/namespaces/a/secrets/slow');
+    await until(() => requests.length === 1);
+    const write = kube.patch('/api/v1/namespaces/a/secrets/s', {}, 'application/merge-patch+json').catch((e: unknown) => e);
+    // Past the first check (while leading), queued behind the GET.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    leading = false;
+    release();
+    await slow;
+    expect(toKubeApiError(await write)?.reason).toBe('NotLeader');
+    expect(requests.map((r) => r.method)).toEqual(['GET']);
   });
 
   it('retries a GET whose connection was refused', async () => {

@@ -1,6 +1,7 @@
 import { Agent as HttpAgent, request as httpRequest, type IncomingMessage } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { TLSSocket } from 'node:tls';
 import { parseRetryAfter } from '../runtime/backoff.ts';
 import { KubeApiError } from './errors.ts';
 import type { KubeConnection } from './connection.ts';
@@ -192,10 +193,10 @@ export class KubeClient {
       ...(authorization ? { authorization } : {}),
       ...(body ? { 'content-type': options.contentType ?? contentTypes.json, 'content-length': String(body.length) } : {}),
     };
-    // Checked last, after every await: nothing may come between the check and the request leaving.
-    if (method !== 'GET' && this.#mayWrite && !this.#mayWrite()) {
-      throw new KubeApiError(0, 'NotLeader', `${method} ${url.pathname}: not sent, this replica no longer holds the leader lease`);
-    }
+    const fenced = method !== 'GET' && this.#mayWrite !== undefined;
+    const notLeader = () => new KubeApiError(0, 'NotLeader', `${method} ${url.pathname}: not sent, this replica no longer holds the leader lease`);
+    // Checked after every await, and again once the request has a connected socket (below).
+    if (fenced && this.#mayWrite?.() === false) throw notLeader();
     const send = this.#https ? httpsRequest : httpRequest;
     return await new Promise<IncomingMessage>((resolve, reject) => {
       const request = send(
@@ -213,9 +214,30 @@ export class KubeClient {
         request.setTimeout(options.timeoutMs, () => request.destroy(new KubeApiError(0, 'Timeout', `${method} ${url.pathname}: timed out`)));
       }
       request.on('error', reject);
-      request.end(body);
+      if (!fenced) {
+        request.end(body);
+        return;
+      }
+      // A write waits in the pool for a free socket, or for a new one to connect (and for TLS to
+      // shake hands): a replica frozen meanwhile would send it on waking, after a successor took
+      // over. So the fence is asked again at the last moment, when the bytes can leave at once.
+      request.once('socket', (socket) => {
+        const go = () => {
+          if (this.#mayWrite?.() === false) request.destroy(notLeader());
+          else request.end(body);
+        };
+        if (socket instanceof TLSSocket && !handshakeDone(socket)) socket.once('secureConnect', go);
+        else if (socket.connecting) socket.once('connect', go);
+        else go();
+      });
     });
   }
+}
+
+/** Whether a client TLS socket has finished its handshake (getProtocol says "unknown" before, null unconnected). */
+function handshakeDone(socket: TLSSocket): boolean {
+  const protocol = socket.getProtocol();
+  return protocol !== null && protocol !== 'unknown';
 }
 
 async function readBody(response: IncomingMessage): Promise<string> {
