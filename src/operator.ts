@@ -23,6 +23,7 @@ import { Informer, trimForCache, trimSecretMetadataForCache } from './kube/infor
 import type { KubeClient } from './kube/kube-client.ts';
 import type { KubeObject } from './kube/list-watch.ts';
 import { ScopedInformer } from './kube/scoped-informer.ts';
+import { TemplateSourceWatch, trimConfigMapForCache } from './controllers/template-sources.ts';
 import type { Logger } from './observability/logger.ts';
 import type { Metrics } from './observability/metrics.ts';
 import type { RetryOptions } from './thalassa/index.ts';
@@ -70,6 +71,7 @@ export class Operator {
   readonly #informers: { stop(): Promise<void>; start(): void }[];
   readonly #resources: ScopedInformer<ThalassaSecret & KubeObject>;
   readonly #managedSecrets: ScopedInformer<KubeObject>;
+  readonly #configMaps: ScopedInformer<KubeObject>;
   readonly #stores: ScopedInformer<ThalassaSecretStore & KubeObject>;
   readonly #clusterStores: Informer<ClusterThalassaSecretStore & KubeObject>;
   readonly #secretController: ThalassaSecretController;
@@ -116,7 +118,19 @@ export class Operator {
       onRestart: onRestart('secrets'),
       trim: trimSecretMetadataForCache,
     });
-    this.#informers = [this.#resources, this.#stores, this.#clusterStores, this.#managedSecrets];
+    // templateFrom: ConfigMaps by metadata only (the reconciler reads the few it needs), see docs/design.md.
+    this.#configMaps = new ScopedInformer({
+      name: 'configmaps',
+      client: kube,
+      apiPath: '/api/v1',
+      plural: 'configmaps',
+      namespaces,
+      metadataOnly: true,
+      logger,
+      onRestart: onRestart('configmaps'),
+      trim: trimConfigMapForCache,
+    });
+    this.#informers = [this.#resources, this.#stores, this.#clusterStores, this.#managedSecrets, this.#configMaps];
 
     const catalog = new VersionCatalog();
     const values = new ValueCache(options.valueCacheBytes);
@@ -205,6 +219,10 @@ export class Operator {
       logger: logger.child({ component: 'cluster-thalassa-secrets' }),
       onRestart,
     });
+    // The first list of ConfigMaps is no edit: every resource gets its first reconcile anyway.
+    new TemplateSourceWatch(this.#resources, this.#configMaps, (key) => {
+      if (this.#configMaps.hasSynced) this.queue.add(key, 'high');
+    });
     this.#secretController.register();
     this.#storeController.register();
     this.#clusterSecrets.register();
@@ -232,7 +250,7 @@ export class Operator {
       this.#logger.warn({ err: error }, 'could not label the Secrets of an earlier version; each is read again at its first reconcile');
     });
     // Stores and Secrets first, so that the first reconciles find them in the caches.
-    for (const informer of [this.#stores, this.#clusterStores]) informer.start();
+    for (const informer of [this.#stores, this.#clusterStores, this.#configMaps]) informer.start();
     this.#clusterSecrets.startInformers();
     void migrated.then(() => {
       if (!this.#stopping) this.#managedSecrets.start();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ThalassaSecretSpec } from '../api/v1alpha1/thalassa-secret.ts';
 import type { RevealedSecret } from '../thalassa/client.ts';
-import { buildSecretData, keyForPrefixMember, maxSecretDataBytes } from './secret-data.ts';
+import { buildSecretContent, buildSecretData, keyForPrefixMember, maxSecretDataBytes } from './secret-data.ts';
 import { SyncError } from './sync-error.ts';
 
 const str = (path: string, value: string | Buffer, version = 1): RevealedSecret => ({
@@ -72,6 +72,29 @@ describe('buildSecretData', () => {
     expect(text(buildSecretData(merged, values))).toEqual({ password: 's3cret', url: 'postgres://app:s3cret@db/app' });
   });
 
+  it('rewrites the keys of a dataFrom entry: /app/db/password under / becomes db_password', () => {
+    const data = buildSecretData(
+      {
+        dataFrom: [
+          { pathPrefix: '/', rewrite: [{ regexp: { source: '^app_', target: '' } }] },
+          { path: '/kv', rewrite: [{ transform: { template: '{{ .value | lower }}' } }, { regexp: { source: '^', target: 'kv-' } }] },
+        ],
+      },
+      { data: [], dataFrom: [[str('/app/db/password', 'pw')], [kv('/kv', { USER: 'u' })]] },
+    );
+    expect(text(data)).toEqual({ db_password: 'pw', 'kv-user': 'u' });
+  });
+
+  it('renders templated labels and annotations over the synced values', () => {
+    const content = buildSecretContent(
+      { data: [{ key: 'env', path: '/e' }], target: { template: { metadata: { labels: { env: '{{ .env }}' }, annotations: { note: 'env={{ .env | upper }}' } } } } },
+      { data: [str('/e', 'prod')], dataFrom: [] },
+    );
+    expect(content.labels).toEqual({ env: 'prod' });
+    expect(content.annotations).toEqual({ note: 'env=PROD' });
+    expect(text(content.data)).toEqual({ env: 'prod' });
+  });
+
   it('passes binary values through a template byte for byte', () => {
     const binary = Buffer.from([0xff, 0x00, 0x80, 0xc3]);
     const spec: ThalassaSecretSpec = {
@@ -98,6 +121,46 @@ describe('buildSecretData', () => {
     ['a string secret in dataFrom.path', { dataFrom: [{ path: '/s' }] }, [], [[str('/s', 'x')]], 'InvalidSource', 'needs a key/value secret'],
     ['a key/value key that is no Secret key', { dataFrom: [{ path: '/kv' }] }, [], [[kv('/kv', { 'bad key': 'x' })]], 'InvalidSource', 'not a valid Secret key'],
     ['a prefix member whose name is no Secret key', { dataFrom: [{ pathPrefix: '/p/' }] }, [], [[str('/p/a+b', 'x')]], 'InvalidSource', '"a+b"'],
+    [
+      'two rewritten keys that collide, naming both sources and the key',
+      { dataFrom: [{ pathPrefix: '/a/', rewrite: [{ regexp: { source: '^.*_', target: '' } }] }, { path: '/kv' }] },
+      [],
+      [[str('/a/x/password', 'p')], [kv('/kv', { password: 'q' })]],
+      'KeyCollision',
+      'dataFrom[1] (/kv) and dataFrom[0] (/a/x/password) key "x_password" rewritten both write the key "password"',
+    ],
+    [
+      'a key rewritten into no Secret key',
+      { dataFrom: [{ path: '/kv', rewrite: [{ regexp: { source: 'a', target: 'a b' } }] }] },
+      [],
+      [[kv('/kv', { a: 'x' })]],
+      'InvalidSource',
+      '"a b" is not a valid Secret key',
+    ],
+    [
+      'a rewrite source JavaScript cannot compile',
+      { dataFrom: [{ path: '/kv', rewrite: [{ regexp: { source: '(', target: '' } }] }] },
+      [],
+      [[kv('/kv', { a: 'x' })]],
+      'InvalidSource',
+      'dataFrom[0].rewrite[0].regexp',
+    ],
+    [
+      'a templated label that is no label value',
+      { data: [{ key: 'k', path: '/s' }], target: { template: { metadata: { labels: { l: '{{ .k }} x' } } } } },
+      [str('/s', 'v')],
+      [],
+      'TemplateFailed',
+      'metadata.labels.l',
+    ],
+    [
+      'a templated annotation that fails',
+      { data: [{ key: 'k', path: '/s' }], target: { template: { metadata: { annotations: { a: '{{ .missing }}' } } } } },
+      [str('/s', 'v')],
+      [],
+      'TemplateFailed',
+      'metadata.annotations.a',
+    ],
     [
       'invalid base64 under decodingStrategy Base64',
       { data: [{ key: 'k', path: '/kv', property: 'a', decodingStrategy: 'Base64' }] },

@@ -45,6 +45,13 @@ export const dataHashAnnotation = `${group}/data-hash`;
 export const shapeHashAnnotation = `${group}/shape-hash`;
 
 /**
+Under refreshPolicy OnChange: `<generation>/<hash of the force-sync annotation>` of the ThalassaSecret
+the Secret's versions were last taken for. While it matches, a reconcile keeps the versions the
+Secret holds (an edit is repaired with them); a new generation or force-sync takes the current ones.
+*/
+export const refreshedForAnnotation = `${group}/refreshed-for`;
+
+/**
 `<content hash>@<epoch ms>` while workloads still have to be restarted for a rotation: written with
 the new data, removed once every restart target carries the new hash. It survives an operator
 restart, and its time starts the window in which further rotations join the same restart.

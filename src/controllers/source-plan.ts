@@ -27,6 +27,13 @@ export interface PlanContext {
   readonly catalog: VersionCatalog;
   /** Versions the Secret holds now, by path. */
   readonly recorded: ReadonlyMap<string, number>;
+  /**
+  Keep what the Secret holds instead of taking the current versions (refreshPolicy OnChange between
+  changes): a held path keeps its version and a prefix its members, whatever the catalog knows.
+  */
+  readonly followHeld?: boolean | undefined;
+  /** Ask Thalassa for the current versions, past the catalog and the held ones (refreshPolicy CreatedOnce, which nothing polls). */
+  readonly askCurrent?: boolean | undefined;
   readonly signal?: AbortSignal | undefined;
 }
 
@@ -50,6 +57,9 @@ export async function planSources(spec: ThalassaSecretSpec, context: PlanContext
 async function targetFor(path: string, pinned: number | undefined, context: PlanContext): Promise<SourceTarget> {
   if (pinned !== undefined) return { path, version: pinned, pinned: true };
   const { catalog, store, recorded } = context;
+  const kept = context.followHeld ? recorded.get(path) : undefined;
+  if (kept !== undefined) return { path, version: kept, pinned: false };
+  if (context.askCurrent) return { path, version: undefined, pinned: false };
   const failure = catalog.failure(store.key, path);
   if (failure) throw failure;
   let known = catalog.current(store.key, path);
@@ -77,12 +87,13 @@ async function targetFor(path: string, pinned: number | undefined, context: Plan
 
 async function membersOf(prefix: string, context: PlanContext): Promise<string[]> {
   const { catalog, store, recorded, signal } = context;
-  const failure = catalog.failure(store.key, prefix);
-  if (failure) throw failure;
-  const known = catalog.prefixMembers(store.key, prefix);
-  if (known) return [...known.paths];
   const held = [...recorded.keys()].filter((path) => path.startsWith(prefix));
-  if (held.length > 0) return held.sort();
+  if (context.followHeld && held.length > 0) return held.sort();
+  const failure = context.askCurrent ? undefined : catalog.failure(store.key, prefix);
+  if (failure) throw failure;
+  const known = context.askCurrent ? undefined : catalog.prefixMembers(store.key, prefix);
+  if (known) return [...known.paths];
+  if (held.length > 0 && !context.askCurrent) return held.sort();
   const listed = await store.client.list(prefix, { signal }).catch((error: unknown) => {
     throw remoteFailure(error, store.description);
   });

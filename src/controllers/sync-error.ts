@@ -18,6 +18,7 @@ export const reasons = {
   KeyCollision: 'KeyCollision',
   DecodingFailed: 'DecodingFailed',
   TemplateFailed: 'TemplateFailed',
+  TemplateSourceNotFound: 'TemplateSourceNotFound',
   SecretTooLarge: 'SecretTooLarge',
   WriteFailed: 'WriteFailed',
   ReadFailed: 'ReadFailed',

@@ -14,6 +14,7 @@ import {
   managedLabel,
   managedValue,
   ownerAnnotation,
+  refreshedForAnnotation,
   rolloutDueAnnotation,
   shapeHashAnnotation,
   storeAnnotation,
@@ -36,7 +37,7 @@ export function targetSettings(resource: ThalassaSecret): TargetSettings {
   return {
     namespace: resource.metadata.namespace ?? '',
     name: target?.name ?? resource.metadata.name,
-    type: target?.type ?? 'Opaque',
+    type: target?.type ?? target?.template?.type ?? 'Opaque',
     creationPolicy: target?.creationPolicy ?? 'Owner',
     deletionPolicy: target?.deletionPolicy ?? 'Retain',
     labels: target?.labels ?? {},
@@ -171,6 +172,11 @@ export interface DesiredSecretInput {
   readonly rolloutDue?: string | undefined;
   /** See storeAnnotation. */
   readonly store: string;
+  /** See refreshedForAnnotation; only under refreshPolicy OnChange. */
+  readonly refreshedFor?: string | undefined;
+  /** Rendered from target.template.metadata; target.labels and target.annotations win on the same key. */
+  readonly templatedLabels?: Readonly<Record<string, string>> | undefined;
+  readonly templatedAnnotations?: Readonly<Record<string, string>> | undefined;
 }
 
 /**
@@ -199,9 +205,12 @@ export function desiredSecret(input: DesiredSecretInput): V1Secret {
     metadata: {
       name: settings.name,
       namespace: settings.namespace,
-      labels: { ...(merge ? {} : { ...settings.labels, [managedByLabel]: managedByValue }), [managedLabel]: managedValue },
+      labels: {
+        ...(merge ? {} : { ...input.templatedLabels, ...settings.labels, [managedByLabel]: managedByValue }),
+        [managedLabel]: managedValue,
+      },
       annotations: {
-        ...(merge ? {} : settings.annotations),
+        ...(merge ? {} : { ...input.templatedAnnotations, ...settings.annotations }),
         [ownerAnnotation]: ownerKeyOf(resource),
         ...(merge ? {} : { [createdForAnnotation]: resource.metadata.uid ?? '' }),
         [syncedVersionsAnnotation]: input.syncedVersions,
@@ -209,6 +218,7 @@ export function desiredSecret(input: DesiredSecretInput): V1Secret {
         [shapeHashAnnotation]: input.shapeHash,
         [storeAnnotation]: input.store,
         ...(input.rolloutDue ? { [rolloutDueAnnotation]: input.rolloutDue } : {}),
+        ...(input.refreshedFor ? { [refreshedForAnnotation]: input.refreshedFor } : {}),
       },
       ...(ownerReferences ? { ownerReferences } : {}),
     },

@@ -1,4 +1,4 @@
-import type { ThalassaSecret } from '../api/v1alpha1/thalassa-secret.ts';
+import { refreshPolicyOf, type ThalassaSecret } from '../api/v1alpha1/thalassa-secret.ts';
 import type { AnySecretStore } from '../api/v1alpha1/secret-store.ts';
 import { objectKey } from '../kube/informer.ts';
 import type { KubeObject } from '../kube/list-watch.ts';
@@ -71,7 +71,10 @@ export class ThalassaSecretController {
         if (!specOrIntentChanged(previous, current)) return;
         const key = objectKey(current);
         this.#options.onResourceChanged?.(current, key);
-        const forced = previous.metadata.annotations?.[forceSyncAnnotation] !== current.metadata.annotations?.[forceSyncAnnotation];
+        // OnChange is never polled: a new spec takes the current versions, so they are checked first, as for a force-sync.
+        const forced =
+          previous.metadata.annotations?.[forceSyncAnnotation] !== current.metadata.annotations?.[forceSyncAnnotation] ||
+          (refreshPolicyOf(current) === 'OnChange' && previous.metadata.generation !== current.metadata.generation);
         if (forced && this.#options.onForceSync) this.#options.onForceSync(key);
         else queue.add(key, 'high');
       },

@@ -1,6 +1,6 @@
 import type { V1Secret } from '@kubernetes/client-node';
 import { group } from '../api/v1alpha1/common.ts';
-import type { ThalassaSecret, ThalassaSecretStatus } from '../api/v1alpha1/thalassa-secret.ts';
+import { refreshPolicyOf, type RefreshPolicy, type ThalassaSecret, type ThalassaSecretStatus } from '../api/v1alpha1/thalassa-secret.ts';
 import { isConflict, isNotFound, toKubeApiError } from '../kube/errors.ts';
 import { contentTypes, paths, type KubeClient } from '../kube/kube-client.ts';
 import type { EventRecorder } from '../kube/event-recorder.ts';
@@ -11,7 +11,8 @@ import type { RevealedSecret } from '../thalassa/client.ts';
 import { readFailure, transientKubeFailure } from './kube-failure.ts';
 import { isSecretGone, remoteFailure } from './remote-failure.ts';
 import type { RolloutRestarter } from './rollout-restarter.ts';
-import { buildSecretData, type ResolvedValues } from './secret-data.ts';
+import { buildSecretContent, type ResolvedValues } from './secret-data.ts';
+import { readTemplateSources } from './template-sources.ts';
 import {
   dataHashAnnotation,
   fieldManager,
@@ -26,6 +27,7 @@ import {
   formatRolloutDue,
   parseRolloutDue,
   parseSyncedVersions,
+  refreshedForAnnotation,
   rolloutDueAnnotation,
   shapeHashAnnotation,
   storeAnnotation,
@@ -50,6 +52,7 @@ import {
   targetSettings,
   type TargetSettings,
 } from './target-secret.ts';
+import { forceSyncAnnotation } from './thalassa-secret-controller.ts';
 import type { ValueCache } from './value-cache.ts';
 import type { VersionCatalog } from './version-catalog.ts';
 
@@ -177,7 +180,14 @@ export class ThalassaSecretReconciler {
     const recorded = ours
       ? parseSyncedVersions(ours.metadata?.annotations?.[syncedVersionsAnnotation])
       : (resource.status?.syncedVersions ?? []);
-    const context: PlanContext = { store, catalog: this.#deps.catalog, recorded: heldVersions(recorded), signal };
+    const policy = refreshPolicyOf(resource);
+    if (ours && policy === 'CreatedOnce') {
+      // Written once, never again: not for a new version, a spec change, a force-sync or an edit.
+      return { state: syncedState(settings, recorded, policy), synced: recorded, wroteAt: undefined };
+    }
+    const refreshedFor = policy === 'OnChange' ? refreshMark(resource) : undefined;
+    const followHeld = refreshedFor !== undefined && heldSinceLastChange(resource, ours, refreshedFor);
+    const context: PlanContext = { store, catalog: this.#deps.catalog, recorded: heldVersions(recorded), followHeld, askCurrent: policy === 'CreatedOnce', signal };
 
     let plan: SourcePlan;
     try {
@@ -185,12 +195,23 @@ export class ThalassaSecretReconciler {
     } catch (error) {
       return await this.#onRemoteGone(resource, settings, ours, error, signal);
     }
-    const shapeHash = hashJson({ data: resource.spec.data?.map(({ version: _v, ...rest }) => rest), dataFrom: resource.spec.dataFrom, template: resource.spec.target?.template });
+    // The templates of templateFrom are part of the shape: an edit of their ConfigMap rewrites the Secret.
+    const templateSources = await readTemplateSources(this.#deps.kube, resource, signal);
+    const shapeHash = hashJson({
+      data: resource.spec.data?.map(({ version: _v, ...rest }) => rest),
+      dataFrom: resource.spec.dataFrom,
+      template: resource.spec.target?.template,
+      templateSources: templateSources.fingerprint,
+    });
     const targets = allTargets(plan);
     const pendingRollout = ours ? parseRolloutDue(ours.metadata?.annotations?.[rolloutDueAnnotation]) : undefined;
-    if (ours && this.#isCurrent(ours, view.dataTrusted, settings, resource, targets, recorded, shapeHash)) {
+    if (
+      ours &&
+      (refreshedFor === undefined || ours.metadata?.annotations?.[refreshedForAnnotation] === refreshedFor) &&
+      this.#isCurrent(ours, view.dataTrusted, settings, resource, targets, recorded, shapeHash)
+    ) {
       const requeueAfterMs = pendingRollout ? await this.#restartWhenDue(resource, settings, pendingRollout) : undefined;
-      return { state: syncedState(settings, recorded), synced: recorded, wroteAt: undefined, requeueAfterMs };
+      return { state: syncedState(settings, recorded, policy), synced: recorded, wroteAt: undefined, requeueAfterMs };
     }
 
     let resolved: { values: ResolvedValues; synced: SyncedVersion[] };
@@ -199,7 +220,8 @@ export class ThalassaSecretReconciler {
     } catch (error) {
       return await this.#onRemoteGone(resource, settings, ours, error, signal);
     }
-    const data = buildSecretData(resource.spec, resolved.values);
+    const content = buildSecretContent(resource.spec, resolved.values, templateSources.sources);
+    const data = content.data;
     const synced = distinctVersions(resolved.synced);
     const dataHash = hashData(data);
     const previousHash = ours?.metadata?.annotations?.[dataHashAnnotation];
@@ -219,6 +241,9 @@ export class ThalassaSecretReconciler {
       shapeHash,
       rolloutDue: rollout ? formatRolloutDue(rollout) : undefined,
       store: storeIdentity(store),
+      refreshedFor,
+      templatedLabels: content.labels,
+      templatedAnnotations: content.annotations,
     });
     try {
       await this.#write(settings, view, ownership?.kind === 'ours' ? ours : undefined, desired);
@@ -234,7 +259,7 @@ export class ThalassaSecretReconciler {
     this.#recordWriteEvent(resource, settings, kind, synced);
     if (rotated) this.#recordRotation(store, synced, recorded);
     const requeueAfterMs = rollout ? await this.#restartWhenDue(resource, settings, rollout) : undefined;
-    return { state: syncedState(settings, synced), synced, wroteAt: this.#now(), requeueAfterMs };
+    return { state: syncedState(settings, synced, policy), synced, wroteAt: this.#now(), requeueAfterMs };
   }
 
   /**
@@ -529,12 +554,33 @@ function storeIdentity(store: ResolvedStore): string {
   return `${store.description}@${store.store.metadata.uid ?? ''}:${store.store.metadata.generation ?? 0}`;
 }
 
-function syncedState(settings: TargetSettings, synced: readonly SyncedVersion[]): ReadyState {
+function syncedState(settings: TargetSettings, synced: readonly SyncedVersion[], policy: RefreshPolicy = 'Periodic'): ReadyState {
+  const notes: Record<RefreshPolicy, string> = {
+    Periodic: '',
+    OnChange: ' (refreshPolicy OnChange: new versions are taken when the spec or the force-sync annotation changes)',
+    CreatedOnce: ' (refreshPolicy CreatedOnce: it is never written again while it exists)',
+  };
   return {
     status: 'True',
     reason: 'Synced',
-    message: `Secret ${settings.name} holds ${synced.length === 1 ? 'version' : 'versions'} ${versionsSummary(synced)}`,
+    message: `Secret ${settings.name} holds ${synced.length === 1 ? 'version' : 'versions'} ${versionsSummary(synced)}${notes[policy]}`,
   };
+}
+
+/** What the versions of an OnChange Secret are taken for: the spec's generation and the force-sync annotation. */
+function refreshMark(resource: ThalassaSecret): string {
+  return `${resource.metadata.generation ?? 0}/${hashJson(resource.metadata.annotations?.[forceSyncAnnotation] ?? '')}`;
+}
+
+/**
+Under OnChange, whether neither the spec nor the force-sync annotation changed since the versions
+were last taken, so that the held versions are kept: told by the Secret, or for a deleted Secret by
+the status (written for this generation, with versions).
+*/
+function heldSinceLastChange(resource: ThalassaSecret, ours: V1Secret | undefined, mark: string): boolean {
+  if (ours) return ours.metadata?.annotations?.[refreshedForAnnotation] === mark;
+  const status = resource.status;
+  return status?.observedGeneration === (resource.metadata.generation ?? 0) && (status.syncedVersions?.length ?? 0) > 0;
 }
 
 /**

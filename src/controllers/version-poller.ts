@@ -1,4 +1,4 @@
-import { minRefreshInterval, type ThalassaSecret } from '../api/v1alpha1/thalassa-secret.ts';
+import { minRefreshInterval, refreshPolicyOf, type ThalassaSecret } from '../api/v1alpha1/thalassa-secret.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import type { WorkQueue } from '../runtime/workqueue.ts';
@@ -194,6 +194,10 @@ export class VersionPoller {
       intervalMs = this.#options.defaultIntervalMs;
     }
     if (intervalMs > 0) intervalMs = Math.max(intervalMs, minIntervalMs);
+    // OnChange is never polled (interval 0), only kept for force-sync; CreatedOnce not even that.
+    const policy = refreshPolicyOf(resource);
+    if (policy === 'CreatedOnce') return undefined;
+    if (policy === 'OnChange') intervalMs = 0;
     const paths = [
       ...(spec.data ?? []).filter((d) => d.version === undefined).map((d) => d.path),
       ...(spec.dataFrom ?? []).flatMap((d) => (d.path !== undefined && d.version === undefined ? [d.path] : [])),

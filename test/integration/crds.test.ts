@@ -139,6 +139,7 @@ describe('the custom resource definitions', () => {
     ],
     ['an unknown creationPolicy', secret({ ...data({}), target: { creationPolicy: 'Adopt' } }), ['spec.target.creationPolicy', 'Unsupported value']],
     ['an unknown deletionPolicy', secret({ ...data({}), target: { deletionPolicy: 'Purge' } }), ['spec.target.deletionPolicy', 'Unsupported value']],
+    ['an unknown refreshPolicy', secret({ ...data({}), refreshPolicy: 'Sometimes' }), ['spec.refreshPolicy', 'Unsupported value']],
     ['a refreshInterval in words', secret({ ...data({}), refreshInterval: '5 minutes' }), ['spec.refreshInterval', 'should match']],
     ['a negative refreshInterval', secret({ ...data({}), refreshInterval: '-1s' }), ['spec.refreshInterval', 'should match']],
     ['a target name that is not a Secret name', secret({ ...data({}), target: { name: 'Bad_Name' } }), ['spec.target.name', 'should match']],

@@ -10,6 +10,8 @@ What the operator does in a namespace it watches (src/operator.ts, src/controlle
 - mints tokens (TokenRequest) for ServiceAccounts named by workload identity stores;
 - creates, patches and deletes the ThalassaSecrets of ClusterThalassaSecrets (one per matching
   namespace, labelled secrets.thalassa.cloud/cluster-thalassa-secret);
+- reads ConfigMaps named in target.template.templateFrom (get), and watches the metadata of
+  ConfigMaps (list/watch) so that an edit of one re-renders the Secrets using it;
 - records Events on ThalassaSecrets;
 - reads and patches Deployments, StatefulSets, DaemonSets and Argo Rollouts named in rolloutRestartTargets.
 */}}
@@ -29,6 +31,9 @@ What the operator does in a namespace it watches (src/operator.ts, src/controlle
 - apiGroups: [""]
   resources: ["secrets"]
   verbs: ["get", "list", "watch", "create", "patch", "update", "delete"]
+- apiGroups: [""]
+  resources: ["configmaps"]
+  verbs: ["get", "list", "watch"]
 - apiGroups: [""]
   resources: ["serviceaccounts/token"]
   verbs: ["create"]

@@ -16,6 +16,14 @@ export const storeKinds = ['ThalassaSecretStore', 'ClusterThalassaSecretStore'] 
 /** The shortest refreshInterval admission accepts (besides "0", never); the poller also holds older objects to it. */
 export const minRefreshInterval = '1s';
 
+export const refreshPolicies = ['Periodic', 'OnChange', 'CreatedOnce'] as const;
+export type RefreshPolicy = (typeof refreshPolicies)[number];
+
+/** spec.refreshPolicy with its default (in code, never on the server). */
+export function refreshPolicyOf(resource: { readonly spec: { readonly refreshPolicy?: RefreshPolicy | undefined } }): RefreshPolicy {
+  return resource.spec.refreshPolicy ?? 'Periodic';
+}
+
 const decodingStrategy = z
   .enum(['None', 'Base64'])
   .optional()
@@ -46,12 +54,57 @@ export const dataEntry = z
   })
   .describe('One Secret key from one Thalassa secret.');
 
+export const rewriteEntry = z
+  .object({
+    regexp: z
+      .object({
+        source: z
+          .string()
+          .min(1)
+          .max(1024)
+          .meta(
+            cel({
+              // matches() compiles its argument as RE2: an expression that does not compile fails the rule.
+              rule: "'k'.matches(self) || !'k'.matches(self)",
+              message: 'source must be a valid regular expression (RE2 syntax)',
+            }),
+          )
+          .describe('A regular expression (Go RE2 syntax), matched against the key; every match is replaced.'),
+        target: z
+          .string()
+          .max(1024)
+          .describe('The replacement, as Go\'s Regexp.ReplaceAllString expands it: $1 or ${1} for a group, ${name} for a named one, $$ for "$".'),
+      })
+      .optional()
+      .describe('Replaces every match of source in the key with target, as External Secrets Operator\'s rewrite.regexp does.'),
+    transform: z
+      .object({
+        template: z
+          .string()
+          .min(1)
+          .max(4096)
+          .describe('A Go template whose output is the new key; .value is the key, e.g. "{{ .value | lower }}".'),
+      })
+      .optional()
+      .describe('Renders the new key from a template over the key, as External Secrets Operator\'s rewrite.transform does.'),
+  })
+  .meta(cel({ rule: 'has(self.regexp) != has(self.transform)', message: 'exactly one of regexp and transform must be set' }))
+  .describe('One rewrite of the keys of a dataFrom entry.');
+
 export const dataFromEntry = z
   .object({
     path: secretPath.optional().describe('A key/value secret: each of its keys becomes a Secret key.'),
     pathPrefix: pathPrefix.optional(),
     version: version.describe('Pins the version of `path`. Not allowed with pathPrefix, which always follows the current versions.'),
     decodingStrategy,
+    rewrite: z
+      .array(rewriteEntry)
+      .max(32)
+      .optional()
+      .describe(
+        'Rewrites applied in order to each key this entry produces, the output of one the input of the next; a key no ' +
+          'rewrite matches stays as it is. Every key after the rewrites must be a valid Secret key.',
+      ),
   })
   .meta(
     cel(
@@ -66,7 +119,8 @@ export const dataFromEntry = z
   .describe(
     'Many Secret keys at once: every key of a key/value secret (path), or every secret under a prefix (pathPrefix). ' +
       'Under a prefix, a string secret becomes one key named after its path below the prefix with "/" replaced by "_", ' +
-      'and a key/value secret contributes each of its keys.',
+      'and a key/value secret contributes each of its keys. rewrite then renames the keys. Two entries (or data and an ' +
+      'entry) that produce the same key fail with KeyCollision.',
   );
 
 export const storeRef = z
@@ -78,6 +132,35 @@ export const storeRef = z
     name: z.string().min(1).max(253).regex(new RegExp(dnsSubdomainPattern)).describe('Name of the store.'),
   })
   .describe('The store that says where and how to reach Thalassa. Absent: the operator\'s default store (--default-store).');
+
+export const templateFromEntry = z
+  .object({
+    configMap: z
+      .object({
+        name: z.string().min(1).max(253).regex(new RegExp(dnsSubdomainPattern)).describe('Name of the ConfigMap, in the namespace of this resource.'),
+        items: z
+          .array(
+            z
+              .object({
+                key: secretKey.describe('A key of the ConfigMap\'s data: its value is the template, rendered into the key of the same name.'),
+                templateAs: z
+                  .enum(['Values'])
+                  .optional()
+                  .describe('Values (the default, and the only one supported): the ConfigMap value is the template of one value.'),
+              })
+              .describe('One template of the ConfigMap.'),
+          )
+          .min(1)
+          .max(64)
+          .describe('The keys of the ConfigMap that are templates.'),
+      })
+      .describe('A ConfigMap in the same namespace whose keys hold templates. An edit of it re-renders the Secret, without a new reveal.'),
+    target: z
+      .enum(['Data', 'Labels', 'Annotations'])
+      .optional()
+      .describe('Where the rendered templates go: Data (the default) Secret keys, Labels or Annotations of the Secret.'),
+  })
+  .describe('Templates kept in a ConfigMap, as External Secrets Operator\'s target.template.templateFrom[].configMap.');
 
 export const template = z
   .object({
@@ -99,6 +182,38 @@ export const template = z
       .enum(['Replace', 'Merge'])
       .optional()
       .describe('Replace (the default): the Secret holds only the templated keys. Merge: the synced keys and the templated ones.'),
+    metadata: z
+      .object({
+        labels: stringMap
+          .optional()
+          .describe('Labels put on the Secret, each value a Go template over the synced values (keys are not templated).'),
+        annotations: stringMap
+          .optional()
+          .describe('Annotations put on the Secret, each value a Go template over the synced values (keys are not templated).'),
+      })
+      .optional()
+      .describe(
+        'Templated labels and annotations, put on the Secret like target.labels and target.annotations (which win on the same key). ' +
+          'Not written under creationPolicy Merge, which writes no labels or annotations of its own.',
+      ),
+    type: z
+      .string()
+      .min(1)
+      .max(253)
+      .regex(/^[A-Za-z0-9./_-]+$/)
+      .meta(
+        cel({
+          rule: "self != 'kubernetes.io/service-account-token' && self != 'bootstrap.kubernetes.io/token'",
+          message: 'types kubernetes.io/service-account-token and bootstrap.kubernetes.io/token are managed by Kubernetes and cannot be a target',
+        }),
+      )
+      .optional()
+      .describe('Type of the Secret, as External Secrets Operator\'s target.template.type; the same as target.type, which it may not contradict.'),
+    templateFrom: z
+      .array(templateFromEntry)
+      .max(16)
+      .optional()
+      .describe('Templates kept in ConfigMaps, rendered like template.data (which wins on the same key).'),
   })
   .describe('Shapes the Secret data from the synced values.');
 
@@ -150,11 +265,18 @@ export const target = z
     template: template.optional(),
   })
   .meta(
-    cel({
-      rule: "!has(self.deletionPolicy) || self.deletionPolicy != 'Delete' || !has(self.creationPolicy) || self.creationPolicy == 'Owner'",
-      message: 'deletionPolicy Delete requires creationPolicy Owner',
-      fieldPath: '.deletionPolicy',
-    }),
+    cel(
+      {
+        rule: "!has(self.deletionPolicy) || self.deletionPolicy != 'Delete' || !has(self.creationPolicy) || self.creationPolicy == 'Owner'",
+        message: 'deletionPolicy Delete requires creationPolicy Owner',
+        fieldPath: '.deletionPolicy',
+      },
+      {
+        rule: '!has(self.type) || !has(self.template) || !has(self.template.type) || self.type == self.template.type',
+        message: 'target.type and target.template.type must agree when both are set',
+        fieldPath: '.template.type',
+      },
+    ),
   )
   .describe('The Kubernetes Secret that is written.');
 
@@ -185,6 +307,15 @@ export const thalassaSecretSpec = z
       .optional()
       .describe(
         `How often to look for new versions of the secrets followed at their current version. Absent: 5m. "0": never. At least ${minRefreshInterval}.`,
+      ),
+    refreshPolicy: z
+      .enum(refreshPolicies)
+      .optional()
+      .describe(
+        'When the Secret is brought up to date. Periodic (the default): new versions are looked for every refreshInterval. ' +
+          'OnChange: never polled; new versions are taken only when the spec or the force-sync annotation changes, and an ' +
+          'edited or deleted Secret is restored with the versions it held. CreatedOnce: the Secret is written once and never ' +
+          'again (not on a spec change, a force-sync or an edit); a deleted Secret is created again with the current versions.',
       ),
     data: z
       .array(dataEntry)
@@ -238,6 +369,8 @@ export type ThalassaSecretSpec = z.infer<typeof thalassaSecretSpec>;
 export type ThalassaSecretStatus = z.infer<typeof thalassaSecretStatus>;
 export type DataEntry = z.infer<typeof dataEntry>;
 export type DataFromEntry = z.infer<typeof dataFromEntry>;
+export type RewriteEntry = z.infer<typeof rewriteEntry>;
+export type TemplateFromEntry = z.infer<typeof templateFromEntry>;
 export type StoreRef = z.infer<typeof storeRef>;
 export type SecretTarget = z.infer<typeof target>;
 export type RolloutRestartTarget = z.infer<typeof rolloutRestartTarget>;
