@@ -4,7 +4,7 @@ which of its fields this operator manages, and the object to apply.
 */
 import type { V1ManagedFieldsEntry, V1OwnerReference, V1Secret } from '@kubernetes/client-node';
 import { apiVersion } from '../api/v1alpha1/common.ts';
-import type { ThalassaSecret } from '../api/v1alpha1/thalassa-secret.ts';
+import { protectedSecretTypes, type ThalassaSecret } from '../api/v1alpha1/thalassa-secret.ts';
 import {
   createdForAnnotation,
   dataHashAnnotation,
@@ -86,8 +86,6 @@ function controllerOf(secret: V1Secret): V1OwnerReference | undefined {
   return secret.metadata?.ownerReferences?.find((ref) => ref.controller === true);
 }
 
-/** Types whose content Kubernetes itself manages: a token minted for a ServiceAccount, a bootstrap token. */
-export const protectedSecretTypes: readonly string[] = ['kubernetes.io/service-account-token', 'bootstrap.kubernetes.io/token'];
 
 /**
 Why Merge must not write into `secret`, if it must not: Kubernetes manages its content, or another

@@ -1,6 +1,6 @@
 import type { V1Secret } from '@kubernetes/client-node';
 import { group } from '../api/v1alpha1/common.ts';
-import { refreshPolicyOf, type RefreshPolicy, type ThalassaSecret, type ThalassaSecretStatus } from '../api/v1alpha1/thalassa-secret.ts';
+import { protectedSecretTypes, refreshPolicyOf, type RefreshPolicy, type ThalassaSecret, type ThalassaSecretStatus } from '../api/v1alpha1/thalassa-secret.ts';
 import { isConflict, isNotFound, toKubeApiError } from '../kube/errors.ts';
 import { contentTypes, paths, type KubeClient } from '../kube/kube-client.ts';
 import type { EventRecorder } from '../kube/event-recorder.ts';
@@ -47,7 +47,6 @@ import {
   managedKeysSolely,
   mergeRefusal,
   ownershipOf,
-  protectedSecretTypes,
   type Ownership,
   targetSettings,
   type TargetSettings,

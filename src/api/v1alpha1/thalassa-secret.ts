@@ -162,6 +162,25 @@ export const templateFromEntry = z
   })
   .describe('Templates kept in a ConfigMap, as External Secrets Operator\'s target.template.templateFrom[].configMap.');
 
+/**
+Secret types whose content Kubernetes itself manages: kube-controller-manager mints a token into a
+service-account-token Secret for the ServiceAccount its annotations name, and a bootstrap token
+grants cluster access. Never a target, never merged into.
+*/
+export const protectedSecretTypes: readonly string[] = ['kubernetes.io/service-account-token', 'bootstrap.kubernetes.io/token'];
+
+const secretType = z
+  .string()
+  .min(1)
+  .max(253)
+  .regex(/^[A-Za-z0-9./_-]+$/)
+  .meta(
+    cel({
+      rule: protectedSecretTypes.map((type) => `self != '${type}'`).join(' && '),
+      message: `types ${protectedSecretTypes.join(' and ')} are managed by Kubernetes and cannot be a target`,
+    }),
+  );
+
 export const template = z
   .object({
     data: z
@@ -196,17 +215,7 @@ export const template = z
         'Templated labels and annotations, put on the Secret like target.labels and target.annotations (which win on the same key). ' +
           'Not written under creationPolicy Merge, which writes no labels or annotations of its own.',
       ),
-    type: z
-      .string()
-      .min(1)
-      .max(253)
-      .regex(/^[A-Za-z0-9./_-]+$/)
-      .meta(
-        cel({
-          rule: "self != 'kubernetes.io/service-account-token' && self != 'bootstrap.kubernetes.io/token'",
-          message: 'types kubernetes.io/service-account-token and bootstrap.kubernetes.io/token are managed by Kubernetes and cannot be a target',
-        }),
-      )
+    type: secretType
       .optional()
       .describe('Type of the Secret, as External Secrets Operator\'s target.template.type; the same as target.type, which it may not contradict.'),
     templateFrom: z
@@ -226,19 +235,7 @@ export const target = z
       .regex(new RegExp(dnsSubdomainPattern))
       .optional()
       .describe('Name of the Kubernetes Secret; absent means the name of this resource.'),
-    type: z
-      .string()
-      .min(1)
-      .max(253)
-      .regex(/^[A-Za-z0-9./_-]+$/)
-      .meta(
-        cel({
-          // kube-controller-manager mints a token into a service-account-token Secret for the
-          // ServiceAccount its annotations name; a bootstrap token grants cluster access.
-          rule: "self != 'kubernetes.io/service-account-token' && self != 'bootstrap.kubernetes.io/token'",
-          message: 'types kubernetes.io/service-account-token and bootstrap.kubernetes.io/token are managed by Kubernetes and cannot be a target',
-        }),
-      )
+    type: secretType
       .optional()
       .describe(
         'Type of the Secret, e.g. kubernetes.io/tls or kubernetes.io/dockerconfigjson; absent means Opaque. ' +
