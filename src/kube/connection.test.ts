@@ -175,6 +175,15 @@ describe('a single kubeconfig', () => {
     expect(await refusal(kubeconfig({ clusters: [] }))).toMatch(/no current-context/);
     expect(await refusal(join(dir, 'does-not-exist'))).toMatch(/does-not-exist: cannot be read/);
   });
+
+  it('says where a kubeconfig is not YAML without quoting its lines, which may hold a token', async () => {
+    mkdirSync(join(dir, 'broken'), { recursive: true });
+    const file = join(dir, 'broken', 'config');
+    writeFileSync(file, 'users:\n- name: u\n  user:\n    token: CANARY-KUBECONFIG-TOKEN\n   bad: [\n');
+    const message = await refusal(file);
+    expect(message).toMatch(/cannot be read as a kubeconfig: .*line 5, column 1/);
+    expect(message).not.toContain('CANARY-KUBECONFIG-TOKEN');
+  });
 });
 
 describe('several kubeconfig files (KUBECONFIG=a:b)', () => {

@@ -92,6 +92,15 @@ function messageOf(error: unknown): string {
   return error instanceof Error ? error.message : String(error);
 }
 
+/**
+The yaml library's message quotes the offending lines after its first one ("... at line 5,
+column 1:" then the source): in a kubeconfig those lines can hold a token or a key, so only the
+first line, which names the problem and the position, is kept.
+*/
+function yamlErrorWithoutSource(error: unknown): string {
+  return (messageOf(error).split('\n')[0] ?? '').replace(/:\s*$/, '');
+}
+
 /** An entry of a kubeconfig's clusters, users or contexts, with the file that defined it: its relative paths are relative to that file's folder. */
 export interface DefinedEntry {
   readonly value: Entry;
@@ -128,7 +137,7 @@ export function mergeKubeconfigs(files: readonly string[]): MergedKubeconfig {
     try {
       config = parse(readFileSync(file, 'utf8'));
     } catch (error) {
-      throw new KubeConfigError(`${file}: cannot be read as a kubeconfig: ${messageOf(error)}`);
+      throw new KubeConfigError(`${file}: cannot be read as a kubeconfig: ${yamlErrorWithoutSource(error)}`);
     }
     if (config === null || config === undefined) continue;
     if (!isEntry(config)) throw new KubeConfigError(`${file}: not a kubeconfig (expected a mapping with clusters, users and contexts)`);
