@@ -10,7 +10,7 @@ import type { StoreRef, ThalassaSecret } from './api/v1alpha1/thalassa-secret.ts
 import { RolloutRestarter } from './controllers/rollout-restarter.ts';
 import { ClusterThalassaSecretController } from './controllers/cluster-thalassa-secret-controller.ts';
 import { labelLegacySecrets } from './controllers/managed-label-migration.ts';
-import { managedSecretSelector } from './controllers/secret-metadata.ts';
+import { managedSecretSelector, ownerAnnotation } from './controllers/secret-metadata.ts';
 import { StoreController } from './controllers/store-controller.ts';
 import { StoreResolver, type OperatorIdentity } from './controllers/store-resolver.ts';
 import { ThalassaSecretController } from './controllers/thalassa-secret-controller.ts';
@@ -161,6 +161,9 @@ export class Operator {
       restarter: new RolloutRestarter(kube, events, metrics, logger),
       secretMetadata: (namespace, name) => this.#managedSecrets.get(`${namespace}/${name}`),
       secretMetadataSynced: () => this.#managedSecrets.hasSynced,
+      // A scan of the cache: asked only for immutable targets with a Secret per content, as they roll over.
+      secretsOf: (namespace, owner) =>
+        this.#managedSecrets.list().filter((secret) => secret.metadata.namespace === namespace && secret.metadata.annotations?.[ownerAnnotation] === owner),
       restartCoalesceMs: options.restartCoalesceMs,
       metrics,
       logger,

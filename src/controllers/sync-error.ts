@@ -20,6 +20,7 @@ export const reasons = {
   TemplateFailed: 'TemplateFailed',
   TemplateSourceNotFound: 'TemplateSourceNotFound',
   SecretTooLarge: 'SecretTooLarge',
+  ImmutableSecretOutdated: 'ImmutableSecretOutdated',
   WriteFailed: 'WriteFailed',
   ReadFailed: 'ReadFailed',
   // The Kubernetes API server is throttling or failing: logged, never written to a status (see transient)

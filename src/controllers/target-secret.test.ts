@@ -2,7 +2,7 @@ import type { V1Secret } from '@kubernetes/client-node';
 import { describe, expect, it } from 'vitest';
 import type { ThalassaSecret } from '../api/v1alpha1/thalassa-secret.ts';
 import { createdForAnnotation, fieldManager, ownerAnnotation } from './secret-metadata.ts';
-import { managedKeysSolely, mergeRefusal, ownershipOf } from './target-secret.ts';
+import { generationName, managedKeysSolely, mergeRefusal, ownershipOf, targetSettings } from './target-secret.ts';
 
 const resource = { metadata: { name: 'db', namespace: 'app', uid: 'uid-1' }, spec: { data: [] } } as unknown as ThalassaSecret;
 
@@ -51,5 +51,45 @@ describe('managedKeysSolely', () => {
       ],
     });
     expect([...managedKeysSolely(shared).data]).toEqual(['mine']);
+  });
+});
+
+describe('generationName', () => {
+  it('names a content after its type and data, the same way every time', () => {
+    const name = generationName('db', 'Opaque', 'abc');
+    expect(name).toMatch(/^db-[0-9a-f]{10}$/);
+    expect(generationName('db', 'Opaque', 'abc')).toBe(name);
+    expect(generationName('db', 'Opaque', 'abd')).not.toBe(name);
+    expect(generationName('db', 'kubernetes.io/tls', 'abc')).not.toBe(name);
+  });
+
+  it('stays a valid name of at most 253 characters', () => {
+    const long = `${'a'.repeat(241)}.b${'c'.repeat(10)}`;
+    const name = generationName(long, 'Opaque', 'abc');
+    expect(name.length).toBeLessThanOrEqual(253);
+    expect(name).toMatch(/^a+-[0-9a-f]{10}$/);
+  });
+});
+
+describe('targetSettings under target.immutable', () => {
+  const resource = (spec: Partial<ThalassaSecret['spec']>, secretName?: string): ThalassaSecret => ({
+    apiVersion: 'secrets.thalassa.cloud/v1alpha1',
+    kind: 'ThalassaSecret',
+    metadata: { name: 'db', namespace: 'ns', uid: 'u1' },
+    spec: { data: [{ key: 'k', path: '/p' }], ...spec },
+    ...(secretName ? { status: { secretName } } : {}),
+  });
+
+  it('writes in place without restart targets', () => {
+    const settings = targetSettings(resource({ target: { immutable: true } }, 'db-0123456789'));
+    expect(settings).toMatchObject({ name: 'db', baseName: 'db', immutable: true, hashedNames: false });
+  });
+
+  it('with restart targets, continues from the generation in status, and only from one of its own', () => {
+    const spec = { target: { immutable: true }, rolloutRestartTargets: [{ kind: 'Deployment' as const, name: 'app' }] };
+    expect(targetSettings(resource(spec, 'db-0123456789'))).toMatchObject({ name: 'db-0123456789', hashedNames: true });
+    expect(targetSettings(resource(spec, 'other-0123456789')).name).toBe('db');
+    expect(targetSettings(resource(spec, 'db-extra')).name).toBe('db');
+    expect(targetSettings(resource(spec)).name).toBe('db');
   });
 });

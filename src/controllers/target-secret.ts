@@ -19,30 +19,67 @@ import {
   shapeHashAnnotation,
   storeAnnotation,
   syncedVersionsAnnotation,
+  hashJson,
 } from './secret-metadata.ts';
 
 export interface TargetSettings {
   readonly namespace: string;
+  /** The Secret written now: the target's name, or under `hashedNames` the current generation's (see generationName). */
   readonly name: string;
+  /** target.name, or the resource's name. */
+  readonly baseName: string;
   readonly type: string;
   readonly creationPolicy: 'Owner' | 'Orphan' | 'Merge';
   readonly deletionPolicy: 'Retain' | 'Delete';
   readonly labels: Readonly<Record<string, string>>;
   readonly annotations: Readonly<Record<string, string>>;
+  readonly immutable: boolean;
+  /**
+  target.immutable with rolloutRestartTargets: every content is written to a Secret of its own,
+  named after its content, and the workloads are moved to it; see generationName.
+  */
+  readonly hashedNames: boolean;
 }
 
 /** The spec's target with the documented defaults applied (in code, never on the server). */
 export function targetSettings(resource: ThalassaSecret): TargetSettings {
   const target = resource.spec.target;
+  const baseName = target?.name ?? resource.metadata.name;
+  const immutable = target?.immutable === true;
+  const hashedNames = immutable && (resource.spec.rolloutRestartTargets?.length ?? 0) > 0;
+  const current = resource.status?.secretName;
   return {
     namespace: resource.metadata.namespace ?? '',
-    name: target?.name ?? resource.metadata.name,
+    name: hashedNames && current !== undefined && isGenerationOf(current, baseName) ? current : baseName,
+    baseName,
     type: target?.type ?? target?.template?.type ?? 'Opaque',
     creationPolicy: target?.creationPolicy ?? 'Owner',
     deletionPolicy: target?.deletionPolicy ?? 'Retain',
     labels: target?.labels ?? {},
     annotations: target?.annotations ?? {},
+    immutable,
+    hashedNames,
   };
+}
+
+const generationHashLength = 10;
+
+/**
+The name of the Secret that holds one content under `hashedNames`: `<base>-<hash of type and data>`,
+as kustomize names generated Secrets. The same content always gets the same name, so a replayed
+sync finds the Secret it wrote; the base is cut so that the whole stays a valid 253-character name.
+*/
+export function generationName(baseName: string, type: string, dataHash: string): string {
+  return `${generationBase(baseName)}-${hashJson({ type, dataHash }).slice(0, generationHashLength)}`;
+}
+
+function generationBase(baseName: string): string {
+  return baseName.slice(0, 253 - generationHashLength - 1).replace(/[-.]+$/, '');
+}
+
+function isGenerationOf(name: string, baseName: string): boolean {
+  const base = generationBase(baseName);
+  return name.length === base.length + 1 + generationHashLength && name.startsWith(`${base}-`) && /^[0-9a-f]+$/.test(name.slice(base.length + 1));
 }
 
 export function ownerKeyOf(resource: ThalassaSecret): string {
@@ -221,6 +258,7 @@ export function desiredSecret(input: DesiredSecretInput): V1Secret {
       ...(ownerReferences ? { ownerReferences } : {}),
     },
     ...(merge ? {} : { type: settings.type }),
+    ...(settings.immutable ? { immutable: true } : {}),
     data: Object.fromEntries([...input.data].map(([key, value]) => [key, value.toString('base64')])),
   };
 }

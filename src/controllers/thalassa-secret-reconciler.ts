@@ -10,8 +10,9 @@ import type { Metrics } from '../observability/metrics.ts';
 import type { RevealedSecret } from '../thalassa/client.ts';
 import { readFailure, transientKubeFailure } from './kube-failure.ts';
 import { isSecretGone, remoteFailure } from './remote-failure.ts';
-import type { RolloutRestarter } from './rollout-restarter.ts';
+import type { Repoint, RolloutRestarter } from './rollout-restarter.ts';
 import { buildSecretContent, type ResolvedValues } from './secret-data.ts';
+import { unreferencedSecrets } from './superseded-secrets.ts';
 import { readTemplateSources } from './template-sources.ts';
 import {
   dataHashAnnotation,
@@ -42,6 +43,7 @@ import { reasons, SyncError } from './sync-error.ts';
 import {
   dataOf,
   desiredSecret,
+  generationName,
   keysTakenOver,
   managedKeys,
   managedKeysSolely,
@@ -64,6 +66,8 @@ export interface ReconcilerDependencies {
   readonly restarter: RolloutRestarter;
   /** The metadata-only cache of managed Secrets. */
   readonly secretMetadata: (namespace: string, name: string) => KubeObject | undefined;
+  /** The managed Secrets of a namespace that name `owner` (`<namespace>/<name>`) in their owner annotation. */
+  readonly secretsOf: (namespace: string, owner: string) => readonly KubeObject[];
   /** Whether that cache has listed: only then does its silence suggest a Secret does not exist. */
   readonly secretMetadataSynced: () => boolean;
   /** How long after a rotation the workloads are restarted; rotations meanwhile join the same restart. */
@@ -86,6 +90,24 @@ interface TargetView {
   readonly assumedAbsent: boolean;
 }
 
+/** A Secret to write and what the operator knows of it. */
+interface WriteTarget {
+  readonly settings: TargetSettings;
+  readonly view: TargetView;
+  readonly ownership: Ownership | undefined;
+  /** The Secret as this resource last wrote it: its own, or someone else's it merges keys into. */
+  readonly ours: V1Secret | undefined;
+}
+
+/**
+The rollout marker's time for the first generation under hashedNames: due at once, and only the
+workloads that named a Secret of this resource (or its plain name) are restarted, by being repointed.
+*/
+const firstGenerationSince = 0;
+
+/** How soon to look again whether an earlier generation is still needed (while pods roll over). */
+const supersededRecheckMs = 15_000;
+
 /** The create found an existing Secret where none was assumed. */
 class SecretAppeared extends Error {
   override name = 'SecretAppeared';
@@ -93,6 +115,8 @@ class SecretAppeared extends Error {
 
 interface SyncResult {
   readonly state: ReadyState;
+  /** The Secret that holds the content now (under hashedNames, the current generation). */
+  readonly secretName: string;
   readonly synced: readonly SyncedVersion[];
   readonly wroteAt: Date | undefined;
   /** Come back then: a restart is waiting for its coalescing window to close. */
@@ -133,7 +157,7 @@ export class ThalassaSecretReconciler {
     const settings = targetSettings(resource);
     try {
       const result = await this.#sync(resource, settings, signal);
-      await this.#writeStatus(resource, settings, result.state, result.synced, result.wroteAt);
+      await this.#writeStatus(resource, result.secretName, result.state, result.synced, result.wroteAt);
       return { requeueAfterMs: result.requeueAfterMs };
     } catch (error) {
       const failure = this.#asFailure(error);
@@ -142,7 +166,7 @@ export class ThalassaSecretReconciler {
       // add to the load of a server that sheds requests: the queue comes back after its Retry-After.
       if (failure.transient) throw failure;
       if (failure.reason === reasons.AuthenticationFailed) this.#deps.stores.invalidateFor(resource);
-      await this.#writeStatus(resource, settings, { status: 'False', reason: failure.reason, message: failure.message }, undefined, undefined);
+      await this.#writeStatus(resource, settings.name, { status: 'False', reason: failure.reason, message: failure.message }, undefined, undefined);
       this.#deps.events.record(resource, 'Warning', failure.reason, failure.message);
       throw failure;
     }
@@ -168,21 +192,17 @@ export class ThalassaSecretReconciler {
       throw new SyncError(reasons.ProtectedSecret, `target.type ${settings.type} is managed by Kubernetes and cannot be a target; no Secret is written`);
     }
     const store = await this.#deps.stores.resolveFor(resource);
-    const view = await this.#readTarget(settings, read);
-    const ownership = view.secret ? ownershipOf(view.secret, resource) : undefined;
-    if (view.secret && ownership) assertMayWrite(view.secret, ownership, settings, resource);
+    const { view, ownership, ours } = await this.#target(settings, resource, read);
     if (!view.secret && settings.creationPolicy === 'Merge') {
       throw new SyncError(reasons.SecretMissing, `Secret ${settings.name} does not exist; creationPolicy Merge only writes into an existing Secret`);
     }
-    // The Secret as this resource last wrote it: its own, or someone else's it merges keys into.
-    const ours = ownership?.kind === 'ours' || ownership?.kind === 'merged' ? view.secret : undefined;
     const recorded = ours
       ? parseSyncedVersions(ours.metadata?.annotations?.[syncedVersionsAnnotation])
       : (resource.status?.syncedVersions ?? []);
     const policy = refreshPolicyOf(resource);
     if (ours && policy === 'CreatedOnce') {
       // Written once, never again: not for a new version, a spec change, a force-sync or an edit.
-      return { state: syncedState(settings, recorded, policy), synced: recorded, wroteAt: undefined };
+      return { state: syncedState(settings, recorded, policy), secretName: settings.name, synced: recorded, wroteAt: undefined };
     }
     const refreshedFor = policy === 'OnChange' ? refreshMark(resource) : undefined;
     const followHeld = refreshedFor !== undefined && heldSinceLastChange(resource, ours, refreshedFor);
@@ -201,6 +221,8 @@ export class ThalassaSecretReconciler {
       dataFrom: resource.spec.dataFrom,
       template: resource.spec.target?.template,
       templateSources: templateSources.fingerprint,
+      // Absent unless set, so that the shapes of Secrets written before the field existed stay the same.
+      immutable: settings.hashedNames ? 'per-content' : settings.immutable ? 'in-place' : undefined,
     });
     const targets = allTargets(plan);
     const pendingRollout = ours ? parseRolloutDue(ours.metadata?.annotations?.[rolloutDueAnnotation]) : undefined;
@@ -209,8 +231,12 @@ export class ThalassaSecretReconciler {
       (refreshedFor === undefined || ours.metadata?.annotations?.[refreshedForAnnotation] === refreshedFor) &&
       this.#isCurrent(ours, view.dataTrusted, settings, resource, targets, recorded, shapeHash)
     ) {
-      const requeueAfterMs = pendingRollout ? await this.#restartWhenDue(resource, settings, pendingRollout) : undefined;
-      return { state: syncedState(settings, recorded, policy), synced: recorded, wroteAt: undefined, requeueAfterMs };
+      const requeueAfterMs = pendingRollout
+        ? await this.#restartWhenDue(resource, settings, pendingRollout)
+        : settings.hashedNames
+          ? await this.#removeSuperseded(resource, settings, signal)
+          : undefined;
+      return { state: syncedState(settings, recorded, policy), secretName: settings.name, synced: recorded, wroteAt: undefined, requeueAfterMs };
     }
 
     let resolved: { values: ResolvedValues; synced: SyncedVersion[] };
@@ -227,13 +253,25 @@ export class ThalassaSecretReconciler {
     const versionsChanged = formatSyncedVersions(synced) !== formatSyncedVersions(recorded);
     // A rotation is new content in a Secret that already had content: never the first sync.
     const rotated = previousHash !== undefined && previousHash !== dataHash && versionsChanged;
+    // Under hashedNames the content goes to the Secret named after it, which may be another one.
+    const generation = settings.hashedNames ? generationName(settings.baseName, settings.type, dataHash) : settings.name;
+    const into = generation === settings.name ? { settings, view, ownership, ours } : await this.#target({ ...settings, name: generation }, resource, read);
+    const intoSettings = into.settings;
+    // A new generation moves the workloads to it: after the coalescing window for a rotation, at once
+    // for the first one (the workloads name a Secret that does not exist yet).
+    const newGeneration = settings.hashedNames && !into.ours;
+    // A generation written before (a retry, or content that came back) keeps its marker's time.
+    const pending = (into.ours === ours ? undefined : parseRolloutDue(into.ours?.metadata?.annotations?.[rolloutDueAnnotation])) ?? pendingRollout;
     const rollout =
-      (rotated || pendingRollout) && (resource.spec.rolloutRestartTargets?.length ?? 0) > 0
-        ? { hash: hashJson(formatSyncedVersions(synced)), since: pendingRollout?.since ?? this.#now().getTime() }
+      (rotated || pending || newGeneration) && (resource.spec.rolloutRestartTargets?.length ?? 0) > 0
+        ? { hash: hashJson(formatSyncedVersions(synced)), since: pending?.since ?? (rotated || !newGeneration ? this.#now().getTime() : firstGenerationSince) }
         : undefined;
+    if (into.ours && settings.immutable && into.ours.metadata?.annotations?.[dataHashAnnotation] !== dataHash) {
+      await this.#refuseImmutableChange(into, recorded, synced);
+    }
     const desired = desiredSecret({
       resource,
-      settings,
+      settings: intoSettings,
       data,
       syncedVersions: formatSyncedVersions(synced),
       dataHash,
@@ -245,7 +283,7 @@ export class ThalassaSecretReconciler {
       templatedAnnotations: content.annotations,
     });
     try {
-      await this.#write(settings, view, ownership?.kind === 'ours' ? ours : undefined, desired);
+      await this.#write(intoSettings, into.view, into.ownership?.kind === 'ours' ? into.ours : undefined, desired);
     } catch (error) {
       // Values are cached by now: the second pass reveals nothing.
       if (error instanceof SecretAppeared) return await this.#sync(resource, settings, signal, true);
@@ -253,12 +291,87 @@ export class ThalassaSecretReconciler {
     }
     // A repair is new data with the same versions and the same spec: someone else changed the Secret.
     const shapeChanged = ours?.metadata?.annotations?.[shapeHashAnnotation] !== shapeHash;
-    const kind = !ours ? 'create' : previousHash === dataHash ? 'metadata' : versionsChanged || shapeChanged ? 'update' : 'repair';
+    const kind = !into.ours ? 'create' : previousHash === dataHash ? 'metadata' : versionsChanged || shapeChanged ? 'update' : 'repair';
     this.#deps.metrics.secretWrites.inc({ kind });
-    this.#recordWriteEvent(resource, settings, kind, synced);
+    this.#recordWriteEvent(resource, intoSettings, kind, synced);
     if (rotated) this.#recordRotation(store, synced, recorded);
-    const requeueAfterMs = rollout ? await this.#restartWhenDue(resource, settings, rollout) : undefined;
-    return { state: syncedState(settings, synced, policy), synced, wroteAt: this.#now(), requeueAfterMs };
+    const requeueAfterMs = rollout ? await this.#restartWhenDue(resource, intoSettings, rollout) : undefined;
+    return { state: syncedState(intoSettings, synced, policy), secretName: intoSettings.name, synced, wroteAt: this.#now(), requeueAfterMs };
+  }
+
+  /**
+  The Secret to write and what it is: read (or known from the metadata cache), whose it is, and
+  refused if this resource may not write it. Under hashedNames, a Secret at the plain target name
+  that is not this resource's is none of its business: it is neither written nor moved away from.
+  */
+  async #target(settings: TargetSettings, resource: ThalassaSecret, read: boolean): Promise<WriteTarget> {
+    const view = await this.#readTarget(settings, read);
+    const ownership = view.secret ? ownershipOf(view.secret, resource) : undefined;
+    if (settings.hashedNames && settings.name === settings.baseName && ownership?.kind !== 'ours') {
+      return { settings, view: { secret: undefined, dataTrusted: false, assumedAbsent: false }, ownership: undefined, ours: undefined };
+    }
+    if (view.secret && ownership) assertMayWrite(view.secret, ownership, settings, resource);
+    // The Secret as this resource last wrote it: its own, or someone else's it merges keys into.
+    const ours = ownership?.kind === 'ours' || ownership?.kind === 'merged' ? view.secret : undefined;
+    return { settings, view, ownership, ours };
+  }
+
+  /**
+  An immutable Secret whose data would change: Kubernetes refuses that, so the resource says what
+  would be written and how to let it. A Secret that is not immutable yet (the field was just set) is
+  written, and frozen, by the apply.
+  */
+  async #refuseImmutableChange(into: WriteTarget, recorded: readonly SyncedVersion[], synced: readonly SyncedVersion[]): Promise<void> {
+    const name = into.settings.name;
+    const secret = into.view.dataTrusted ? await this.#readFull(into.settings) : into.ours;
+    if (secret?.immutable !== true) return;
+    const change =
+      formatSyncedVersions(synced) === formatSyncedVersions(recorded)
+        ? 'the spec now shapes its data differently'
+        : `it holds ${versionsSummary(recorded)} and ${versionsSummary(synced)} is to be synced`;
+    throw new SyncError(
+      reasons.ImmutableSecretOutdated,
+      `Secret ${name} is immutable and cannot take new data: ${change}. Delete Secret ${name} to have it written again with the new ` +
+        'data, or list the workloads that use it in rolloutRestartTargets: each content then gets an immutable Secret of its own, ' +
+        'and the workloads are moved to it as they restart',
+    );
+  }
+
+  async #readFull(settings: TargetSettings): Promise<V1Secret | undefined> {
+    return (await this.#readTarget(settings, true)).secret;
+  }
+
+  /**
+  Under hashedNames, deletes the resource's earlier Secrets that nothing needs any more (see
+  unreferencedSecrets); while one still is needed, says when to look again.
+  */
+  async #removeSuperseded(resource: ThalassaSecret, settings: TargetSettings, signal: AbortSignal | undefined): Promise<number | undefined> {
+    const earlier = this.#earlierGenerations(resource, settings);
+    if (earlier.length === 0) return undefined;
+    const free = await unreferencedSecrets(this.#deps.kube, settings.namespace, new Set(earlier.map((s) => s.metadata.name)), resource.spec.rolloutRestartTargets ?? [], signal);
+    for (const secret of earlier) {
+      if (!free.has(secret.metadata.name)) continue;
+      await this.#deps.kube
+        .delete(paths.secret(settings.namespace, secret.metadata.name), { preconditions: { uid: secret.metadata.uid ?? '' } })
+        .catch((error: unknown) => {
+          if (!isNotFound(error)) throw error;
+        });
+      this.forget(settings.namespace, secret.metadata.name);
+      this.#deps.metrics.secretWrites.inc({ kind: 'delete' });
+      this.#deps.events.record(resource, 'Normal', 'Deleted', `deleted Secret ${secret.metadata.name}: superseded by ${settings.name}, and no Pod or workload names it any more`);
+    }
+    const kept = earlier.filter((secret) => !free.has(secret.metadata.name)).map((secret) => secret.metadata.name);
+    if (kept.length === 0) return undefined;
+    this.#deps.logger.debug({ resource: `${settings.namespace}/${resource.metadata.name}`, kept }, 'earlier Secrets kept: a Pod, ReplicaSet or restart target still names them');
+    return supersededRecheckMs;
+  }
+
+  /** This resource's Secrets other than the current one: created for it (by UID), known to the metadata cache. */
+  #earlierGenerations(resource: ThalassaSecret, settings: TargetSettings): KubeObject[] {
+    const owner = `${settings.namespace}/${resource.metadata.name}`;
+    return this.#deps
+      .secretsOf(settings.namespace, owner)
+      .filter((secret) => secret.metadata.name !== settings.name && secret.metadata.annotations?.[createdForAnnotation] === resource.metadata.uid);
   }
 
   /**
@@ -268,7 +381,8 @@ export class ThalassaSecretReconciler {
   async #restartWhenDue(resource: ThalassaSecret, settings: TargetSettings, due: RolloutDue): Promise<number | undefined> {
     const wait = due.since + this.#deps.restartCoalesceMs - this.#now().getTime();
     if (wait > 0) return wait;
-    const result = await this.#deps.restarter.restart(resource, due.hash);
+    const repoint = settings.hashedNames ? await this.#repointFor(resource, settings, due) : undefined;
+    const result = await this.#deps.restarter.restart(resource, due.hash, repoint);
     if (result.failed.length > 0) {
       // A missing or unpatchable workload is reported by event; the marker stays and is tried again.
       return 60_000;
@@ -280,7 +394,25 @@ export class ThalassaSecretReconciler {
       { fieldManager },
     );
     if (written.metadata?.resourceVersion) this.#verified.set(`${settings.namespace}/${settings.name}`, written.metadata.resourceVersion);
-    return undefined;
+    // The earlier Secret goes once the workloads have rolled over to the new one.
+    return settings.hashedNames ? supersededRecheckMs : undefined;
+  }
+
+  /**
+  Which references the workloads move to the current generation: those to the resource's earlier
+  Secrets, and to the plain target name while no Secret of that name exists (a workload written for
+  the Secret's logical name). A Secret of that name that someone else keeps is left to whoever uses it.
+  */
+  async #repointFor(resource: ThalassaSecret, settings: TargetSettings, due: RolloutDue): Promise<Repoint> {
+    const from = new Set(this.#earlierGenerations(resource, settings).map((secret) => secret.metadata.name));
+    if (!from.has(settings.baseName)) {
+      const plain = await this.#deps.kube.get<V1Secret>(paths.secret(settings.namespace, settings.baseName)).catch((error: unknown) => {
+        if (isNotFound(error)) return undefined;
+        throw readFailure(error, `Secret ${settings.baseName}`);
+      });
+      if (!plain) from.add(settings.baseName);
+    }
+    return { to: settings.name, from, restartUnreferenced: due.since !== firstGenerationSince };
   }
 
   /**
@@ -424,16 +556,22 @@ export class ThalassaSecretReconciler {
   Creates, or applies over, the Secret. `created` is the Secret when the operator created it for
   this resource: only such a Secret is ever replaced (a type change), never one it merges into.
   */
-  async #write(settings: TargetSettings, view: TargetView, created: V1Secret | undefined, desired: V1Secret): Promise<void> {
+  async #write(settings: TargetSettings, view: TargetView, createdView: V1Secret | undefined, desired: V1Secret): Promise<void> {
     const kube = this.#deps.kube;
-    const existing = view.secret;
     const path = paths.secret(settings.namespace, settings.name);
+    // A metadata-only view has neither type nor immutable: after a change of shape (which target.immutable
+    // is part of), the Secret is read in full to know whether it was frozen.
+    const reshaped = createdView !== undefined && view.dataTrusted && createdView.metadata?.annotations?.[shapeHashAnnotation] !== desired.metadata?.annotations?.[shapeHashAnnotation];
+    const created = reshaped ? await this.#readFull(settings) : createdView;
+    const existing = reshaped ? created : view.secret;
     let written: V1Secret;
     // A metadata-only view has no type: trust it, it is what was written.
     const typeChanged = created?.type !== undefined && settings.creationPolicy !== 'Merge' && created.type !== desired.type;
-    if (!existing || typeChanged) {
+    // An immutable Secret never becomes mutable again: without target.immutable it is written anew.
+    const thawed = created?.immutable === true && desired.immutable !== true;
+    if (!existing || typeChanged || thawed) {
       if (existing) {
-        // The type of a Secret cannot change: replace it, as `kubectl replace --force` would.
+        // Neither the type nor immutability of a Secret can change: replace it, as `kubectl replace --force` would.
         await kube.delete(path, { preconditions: { uid: existing.metadata?.uid ?? '' } });
       }
       written = await kube.create<V1Secret>(paths.secrets(settings.namespace), desired, { fieldManager }).catch((error: unknown) => {
@@ -516,7 +654,7 @@ export class ThalassaSecretReconciler {
 
   async #writeStatus(
     resource: ThalassaSecret,
-    settings: TargetSettings,
+    secretName: string,
     state: ReadyState,
     synced: readonly SyncedVersion[] | undefined,
     wroteAt: Date | undefined,
@@ -529,13 +667,13 @@ export class ThalassaSecretReconciler {
       observedGeneration: generation,
       conditions: [nextCondition(current?.conditions, 'Ready', state, generation, now)],
       ...(syncedVersions && syncedVersions.length > 0 ? { syncedVersions, versionsSummary: versionsSummary(syncedVersions) } : {}),
-      secretName: settings.name,
+      secretName,
       ...(wroteAt ? { lastSyncTime: wroteAt.toISOString().replace(/\.\d{3}Z$/, 'Z') } : current?.lastSyncTime ? { lastSyncTime: current.lastSyncTime } : {}),
     };
     if (!statusChanged(current, next)) return;
     await this.#deps.kube
       .patch(
-        paths.customStatus(group, 'v1alpha1', 'thalassasecrets', settings.namespace, resource.metadata.name),
+        paths.customStatus(group, 'v1alpha1', 'thalassasecrets', resource.metadata.namespace ?? '', resource.metadata.name),
         // The whole status is ours; the resourceVersion keeps a stale view from overwriting a newer one.
         { metadata: { resourceVersion: resource.metadata.resourceVersion }, status: next },
         contentTypes.mergePatch,

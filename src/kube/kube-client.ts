@@ -11,6 +11,7 @@ import { defaultKubeRetryOptions, retryDelay, type KubeRetryOptions, type SendOu
 export const contentTypes = {
   json: 'application/json',
   mergePatch: 'application/merge-patch+json',
+  jsonPatch: 'application/json-patch+json',
   strategicMergePatch: 'application/strategic-merge-patch+json',
   // JSON is valid YAML; the API server has long refused the +json spelling of apply.
   apply: 'application/apply-patch+yaml',

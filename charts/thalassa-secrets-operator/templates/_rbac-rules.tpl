@@ -13,7 +13,9 @@ What the operator does in a namespace it watches (src/operator.ts, src/controlle
 - reads ConfigMaps named in target.template.templateFrom (get), and watches the metadata of
   ConfigMaps (list/watch) so that an edit of one re-renders the Secrets using it;
 - records Events on ThalassaSecrets;
-- reads and patches Deployments, StatefulSets, DaemonSets and Argo Rollouts named in rolloutRestartTargets.
+- reads and patches Deployments, StatefulSets, DaemonSets and Argo Rollouts named in rolloutRestartTargets;
+- lists Pods and ReplicaSets, only for target.immutable with rolloutRestartTargets: an earlier
+  Secret of such a target is deleted only once no Pod and no scaled ReplicaSet names it.
 */}}
 {{- define "tso.namespacedRules" -}}
 - apiGroups: ["secrets.thalassa.cloud"]
@@ -43,6 +45,12 @@ What the operator does in a namespace it watches (src/operator.ts, src/controlle
 - apiGroups: ["apps"]
   resources: ["deployments", "statefulsets", "daemonsets"]
   verbs: ["get", "patch"]
+- apiGroups: [""]
+  resources: ["pods"]
+  verbs: ["list"]
+- apiGroups: ["apps"]
+  resources: ["replicasets"]
+  verbs: ["list"]
 - apiGroups: ["argoproj.io"]
   resources: ["rollouts"]
   verbs: ["get", "patch"]

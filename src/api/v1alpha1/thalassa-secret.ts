@@ -260,6 +260,16 @@ export const target = z
     labels: stringMap.optional().describe('Labels put on the Secret.'),
     annotations: stringMap.optional().describe('Annotations put on the Secret.'),
     template: template.optional(),
+    immutable: z
+      .boolean()
+      .optional()
+      .describe(
+        'Writes the Secret immutable: Kubernetes refuses any change of its data, and kubelets stop watching it. ' +
+          'A new version cannot be written in place: without rolloutRestartTargets the resource turns Ready=False ' +
+          '(ImmutableSecretOutdated) until the Secret is deleted; with them, each content gets a Secret of its own, ' +
+          'named <name>-<content hash>, the listed workloads are pointed at it as they restart, and an earlier one is ' +
+          'deleted once no Pod, scaled ReplicaSet or listed workload names it. Not with creationPolicy Merge.',
+      ),
   })
   .meta(
     cel(
@@ -267,6 +277,11 @@ export const target = z
         rule: "!has(self.deletionPolicy) || self.deletionPolicy != 'Delete' || !has(self.creationPolicy) || self.creationPolicy == 'Owner'",
         message: 'deletionPolicy Delete requires creationPolicy Owner',
         fieldPath: '.deletionPolicy',
+      },
+      {
+        rule: "!has(self.immutable) || !self.immutable || !has(self.creationPolicy) || self.creationPolicy != 'Merge'",
+        message: 'immutable cannot be set with creationPolicy Merge: the Secret is not the operator\'s to freeze',
+        fieldPath: '.immutable',
       },
       {
         rule: '!has(self.type) || !has(self.template) || !has(self.template.type) || self.type == self.template.type',

@@ -26,7 +26,9 @@ export interface ControlPlaneEndpoints {
 /**
 etcd + kube-apiserver + kube-controller-manager on free loopback ports, envtest-style, with the
 controller-manager's garbage collector and namespace controller so that ownerReferences and
-namespace deletion behave as in a real cluster.
+namespace deletion behave as in a real cluster, and its Deployment and ReplicaSet controllers so that
+a restarted Deployment really rolls its ReplicaSets and Pods over (no node runs them: they stay
+Pending, unless a test marks them Ready the way a kubelet would).
 */
 export class LocalControlPlane {
   readonly #options: LocalControlPlaneOptions;
@@ -122,7 +124,7 @@ export class LocalControlPlane {
       `--secure-port=${kcmPort}`,
       `--cert-dir=${join(workDir, 'kcm')}`,
       '--leader-elect=false',
-      '--controllers=garbagecollector,namespace,serviceaccount',
+      '--controllers=garbagecollector,namespace,serviceaccount,deployment,replicaset',
       `--service-account-private-key-file=${pki.serviceAccountKey}`,
       `--root-ca-file=${pki.caCert}`,
       '--use-service-account-credentials=false',
