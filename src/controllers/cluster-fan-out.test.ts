@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import type { ClusterThalassaSecret } from '../api/v1alpha1/cluster-thalassa-secret.ts';
 import type { ThalassaSecret } from '../api/v1alpha1/thalassa-secret.ts';
 import type { KubeObject } from '../kube/list-watch.ts';
-import { childState, desiredChild, desiredChildSpec, isOwnChild, mergePatch, selects, storeRefFor, summarise, type NamespaceState } from './cluster-fan-out.ts';
+import { forceSyncAnnotation } from './thalassa-secret-controller.ts';
+import { childIsCurrent, childState, desiredChild, desiredChildSpec, isOwnChild, mergePatch, selects, storeRefFor, summarise, type NamespaceState } from './cluster-fan-out.ts';
 
 const parent = (spec: Partial<ClusterThalassaSecret['spec']> = {}): ClusterThalassaSecret => ({
   apiVersion: 'secrets.thalassa.cloud/v1alpha1',
@@ -103,5 +104,26 @@ describe('summarise', () => {
     expect(syncing.failures).toBeUndefined();
     const blocked = summarise(parent(), [], now, { reason: 'NamespacedDefaultStore', message: 'm' });
     expect(blocked.conditions?.[0]).toMatchObject({ status: 'False', reason: 'NamespacedDefaultStore' });
+  });
+});
+
+describe('the force-sync annotation', () => {
+  const forced = (value: string | undefined): ClusterThalassaSecret => ({
+    ...parent(),
+    metadata: { ...parent().metadata, ...(value === undefined ? {} : { annotations: { [forceSyncAnnotation]: value } }) },
+  });
+  const spec = desiredChildSpec(parent(), { kind: 'ClusterThalassaSecretStore', name: 's' });
+  const child = (annotations: Record<string, string> = {}) =>
+    ({ ...desiredChild(forced(undefined), 'ns', spec), metadata: { ...desiredChild(forced(undefined), 'ns', spec).metadata, annotations } }) as unknown as ThalassaSecret & KubeObject;
+
+  it('is passed on from the parent to each child', () => {
+    expect(desiredChild(forced('t1'), 'ns', spec).metadata.annotations).toEqual({ [forceSyncAnnotation]: 't1' });
+    expect(desiredChild(forced(undefined), 'ns', spec).metadata.annotations).toBeUndefined();
+    expect(childIsCurrent(child(), forced('t1'), spec)).toBe(false);
+    expect(childIsCurrent(child({ [forceSyncAnnotation]: 't1' }), forced('t1'), spec)).toBe(true);
+  });
+
+  it('set by hand on a child, without one on the parent, is left alone', () => {
+    expect(childIsCurrent(child({ [forceSyncAnnotation]: 'by-hand' }), forced(undefined), spec)).toBe(true);
   });
 });

@@ -16,6 +16,7 @@ import { apiVersion } from '../api/v1alpha1/common.ts';
 import type { StoreRef, ThalassaSecret, ThalassaSecretSpec } from '../api/v1alpha1/thalassa-secret.ts';
 import type { KubeObject } from '../kube/list-watch.ts';
 import { matchesSelector } from './label-selector.ts';
+import { forceSyncAnnotation } from './thalassa-secret-controller.ts';
 import { nextCondition, type ReadyState } from './status.ts';
 
 /** Ready reasons of a ClusterThalassaSecret, and the reasons of `status.failures` beyond a ThalassaSecret's own; all in docs/troubleshooting.md. */
@@ -72,6 +73,7 @@ export interface ChildManifest {
     readonly name: string;
     readonly namespace: string;
     readonly labels: Record<string, string>;
+    readonly annotations?: Record<string, string>;
     readonly ownerReferences: readonly { apiVersion: string; kind: string; name: string; uid: string; controller: boolean; blockOwnerDeletion: boolean }[];
   };
   readonly spec: ThalassaSecretSpec;
@@ -79,6 +81,7 @@ export interface ChildManifest {
 
 /** The apply configuration of the child in `namespace`: what the operator's field manager owns in it. */
 export function desiredChild(parent: ClusterThalassaSecret, namespace: string, spec: ThalassaSecretSpec): ChildManifest {
+  const forceSync = parent.metadata.annotations?.[forceSyncAnnotation];
   return {
     apiVersion,
     kind: 'ThalassaSecret',
@@ -86,15 +89,25 @@ export function desiredChild(parent: ClusterThalassaSecret, namespace: string, s
       name: parent.metadata.name,
       namespace,
       labels: { [clusterThalassaSecretLabel]: parent.metadata.name },
+      ...(forceSync === undefined ? {} : { annotations: { [forceSyncAnnotation]: forceSync } }),
       ownerReferences: [{ apiVersion, kind: 'ClusterThalassaSecret', name: parent.metadata.name, uid: parent.metadata.uid ?? '', controller: true, blockOwnerDeletion: true }],
     },
     spec,
   };
 }
 
-/** Whether an own child already is what `spec` asks for: its spec exactly, and the label. */
+/**
+Whether an own child already is what `spec` asks for: its spec exactly, the label, and the parent's
+force-sync annotation, which is passed on so that forcing the parent checks every namespace. Without
+one on the parent, the child's own (set by hand on one namespace) is left alone.
+*/
 export function childIsCurrent(child: ThalassaSecret & KubeObject, parent: ClusterThalassaSecret, spec: ThalassaSecretSpec): boolean {
-  return child.metadata.labels?.[clusterThalassaSecretLabel] === parent.metadata.name && sameJson(child.spec, spec);
+  const forceSync = parent.metadata.annotations?.[forceSyncAnnotation];
+  return (
+    child.metadata.labels?.[clusterThalassaSecretLabel] === parent.metadata.name &&
+    (forceSync === undefined || child.metadata.annotations?.[forceSyncAnnotation] === forceSync) &&
+    sameJson(child.spec, spec)
+  );
 }
 
 export function sameJson(a: unknown, b: unknown): boolean {

@@ -38,6 +38,7 @@ import {
   type NamespaceState,
 } from './cluster-fan-out.ts';
 import { fieldManager } from './secret-metadata.ts';
+import { forceSyncAnnotation } from './thalassa-secret-controller.ts';
 import { statusChanged } from './status.ts';
 import type { DefaultStore } from './store-ref.ts';
 import { reasons } from './sync-error.ts';
@@ -124,7 +125,13 @@ export class ClusterThalassaSecretController {
     this.parents.addHandlers({
       onAdd: (parent) => queue.add(parent.metadata.name, this.parents.hasSynced ? 'high' : 'low'),
       onUpdate: (previous, current) => {
-        if (previous.metadata.generation !== current.metadata.generation || previous.metadata.uid !== current.metadata.uid) queue.add(current.metadata.name, 'high');
+        if (
+          previous.metadata.generation !== current.metadata.generation ||
+          previous.metadata.uid !== current.metadata.uid ||
+          previous.metadata.annotations?.[forceSyncAnnotation] !== current.metadata.annotations?.[forceSyncAnnotation]
+        ) {
+          queue.add(current.metadata.name, 'high');
+        }
       },
       onDelete: (parent) => queue.cancelDelayed(parent.metadata.name),
     });

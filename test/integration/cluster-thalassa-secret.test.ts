@@ -2,6 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { PatchStrategy, setHeaderOptions, type V1Secret } from '@kubernetes/client-node';
 import { afterAll, afterEach, beforeAll, describe, expect, inject, it } from 'vitest';
+import { forceSyncAnnotation } from '../../src/controllers/thalassa-secret-controller.ts';
 import type { ClusterThalassaSecret, ClusterThalassaSecretSpec } from '../../src/api/v1alpha1/cluster-thalassa-secret.ts';
 import type { ThalassaSecret } from '../../src/api/v1alpha1/thalassa-secret.ts';
 import { ensureControlPlaneBinaries } from '../support/cluster.ts';
@@ -261,6 +262,22 @@ describe('ClusterThalassaSecret', () => {
     await patchParent(name, { spec: { namespaces: null } });
     await waitFor(async () => (await readChild(byName, name)) === undefined, { message: 'the ThalassaSecret of the namespace no longer listed to be deleted' });
     await waitForParent(name, (p) => p.status?.provisionedNamespaces === 2, 'two namespaces provisioned');
+  });
+
+  it('passes a force-sync of the parent on to every namespace, which then takes the new version at once', async () => {
+    const path = `/fan-out/${uniqueName('forced')}`;
+    h.putSecret(path, 'forced-v1');
+    const targets = await createNamespaces('cts-forced', 2);
+    const name = uniqueName('forced');
+    // Never polled: only a force-sync brings a new version.
+    await createParent(name, { namespaces: targets, refreshInterval: '0', data: [{ key: 'value', path }] });
+    for (const namespace of targets) await waitForValue(namespace, name, 'value', 'forced-v1');
+    h.putSecret(path, 'forced-v2');
+    await patchParent(name, { metadata: { annotations: { [forceSyncAnnotation]: 'now' } } });
+    for (const namespace of targets) {
+      await waitForValue(namespace, name, 'value', 'forced-v2');
+      expect((await readChild(namespace, name))?.metadata.annotations?.[forceSyncAnnotation]).toBe('now');
+    }
   });
 
   it('never deletes a Secret it merges into when the namespace stops matching, and keeps an Orphan Secret', async () => {
