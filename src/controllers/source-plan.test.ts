@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { ThalassaSecretStore } from '../api/v1alpha1/secret-store.ts';
 import { ForbiddenError, NotFoundError, type SecretMetadata, type ThalassaClient } from '../thalassa/index.ts';
-import { confirmGone, type PlanContext } from './source-plan.ts';
+import { confirmGone, planSources, type PlanContext } from './source-plan.ts';
 import { SyncError } from './sync-error.ts';
 import { VersionCatalog } from './version-catalog.ts';
 
@@ -62,5 +62,37 @@ describe('confirmGone', () => {
     );
     expect(error).toBeInstanceOf(SyncError);
     expect((error as SyncError).reason).toBe(reason);
+  });
+});
+
+describe('planSources under refreshPolicy', () => {
+  const spec = { data: [{ key: 'db', path: '/app/db' }], dataFrom: [{ pathPrefix: '/team/' }] };
+
+  it('OnChange between changes (followHeld): keeps the held versions and prefix members, whatever the catalog knows, asking nothing', async () => {
+    const { context: c, calls, catalog } = context({ '/app/db': 5, '/team/a': 2, '/team/b': 1 });
+    catalog.setCurrent('store-key', '/app/db', 5);
+    const plan = await planSources(spec, { ...c, recorded: new Map([['/app/db', 3], ['/team/a', 1]]), followHeld: true });
+    expect(plan.data).toEqual([{ path: '/app/db', version: 3, pinned: false }]);
+    expect(plan.dataFrom).toEqual([[{ path: '/team/a', version: 1, pinned: false }]]);
+    expect(calls).toEqual([]);
+  });
+
+  it('CreatedOnce (askCurrent): takes the current versions from Thalassa, past the held ones and the catalog', async () => {
+    const { context: c, calls, catalog } = context({ '/app/db': 5, '/team/a': 2, '/team/b': 1 });
+    // A catalog that is never refreshed for such a resource (nothing polls it) must not be trusted.
+    catalog.recordList('store-key', '/team/', [{ path: '/team/a', currentVersion: 1 }], { paths: [], prefixes: ['/team/'] });
+    const plan = await planSources(spec, { ...c, recorded: new Map([['/app/db', 3], ['/team/a', 1]]), askCurrent: true });
+    // undefined: revealed at its current version.
+    expect(plan.data).toEqual([{ path: '/app/db', version: undefined, pinned: false }]);
+    expect(plan.dataFrom[0]?.map((t) => t.path)).toEqual(['/team/a', '/team/b']);
+    expect(calls).toEqual(['list /team/']);
+  });
+
+  it('Periodic: trusts the catalog for the current version', async () => {
+    const { context: c, calls, catalog } = context({ '/app/db': 5 });
+    catalog.setCurrent('store-key', '/app/db', 4);
+    const plan = await planSources({ data: [{ key: 'db', path: '/app/db' }] }, { ...c, recorded: new Map([['/app/db', 3]]) });
+    expect(plan.data).toEqual([{ path: '/app/db', version: 4, pinned: false }]);
+    expect(calls).toEqual([]);
   });
 });

@@ -191,6 +191,23 @@ describe('VersionPoller', () => {
     expect(queued).toEqual([]);
   });
 
+  it('never polls OnChange or CreatedOnce resources; a force-sync still checks an OnChange one', async () => {
+    const onChange = add(thalassaSecret('team-a', 'on-change', { refreshPolicy: 'OnChange', refreshInterval: '1s', data: [{ key: 'v', path: '/app/on-change' }] }, ready([{ path: '/app/on-change', version: 1 }])));
+    const once = add(thalassaSecret('team-a', 'once', { refreshPolicy: 'CreatedOnce', refreshInterval: '1s', data: [{ key: 'v', path: '/app/once' }] }, ready([{ path: '/app/once', version: 1 }])));
+    thalassa.current.set('/app/on-change', 2);
+    thalassa.current.set('/app/once', 2);
+    poller.start();
+    await vi.advanceTimersByTimeAsync(60_000);
+    expect(thalassa.asked).toEqual([]);
+    expect(queued).toEqual([]);
+    await poller.pollNow(onChange);
+    expect(thalassa.asked).toEqual([{ store: 'shared', kind: 'metadata', subject: '/app/on-change' }]);
+    await poller.pollNow(once);
+    // Nothing to check for CreatedOnce (it is never written again); the reconcile says so.
+    expect(thalassa.asked).toHaveLength(1);
+    expect(queued).toEqual([onChange, once]);
+  });
+
   it('puts the default store, named or implied, into one poll group', async () => {
     add(thalassaSecret('team-a', 'implied', { storeRef: undefined, refreshInterval: '1m', data: [{ key: 'v', path: '/app/a' }] }, ready([{ path: '/app/a', version: 1 }])));
     add(thalassaSecret('team-b', 'named', { storeRef: { kind: 'ClusterThalassaSecretStore', name: 'default' }, refreshInterval: '1m', data: [{ key: 'v', path: '/app/b' }] }, ready([{ path: '/app/b', version: 1 }])));
