@@ -1,4 +1,4 @@
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 
@@ -99,7 +99,118 @@ export function markdownReport(report: BenchReport): string {
     `| sync / raw apply throughput at least 0.7 | ${largest ? `${largest.backlogThroughputRatio} for existing resources; ${largest.throughputRatio} while they are created` : 'n/a'} | ${verdict(largest ? largest.backlogThroughputRatio >= 0.7 : undefined)} |`,
     '',
   ];
-  const notes = join(import.meta.dirname, 'notes.md');
-  if (existsSync(notes)) lines.push(readFileSync(notes, 'utf8').trimEnd(), '');
+  for (const appendix of [notesPath, peerDocsPath]) {
+    if (existsSync(appendix)) lines.push(readFileSync(appendix, 'utf8').trimEnd(), '');
+  }
   return lines.join('\n');
+}
+
+const notesPath = join(import.meta.dirname, 'notes.md');
+/** The side-by-side section: written by hand, but for the measured table between the markers. */
+const peerDocsPath = join(import.meta.dirname, 'peer-eso.md');
+const docsPath = join(import.meta.dirname, '..', 'docs', 'benchmarks.md');
+const tableStart = '<!-- peer-eso:table (written by `npm run bench -- --peer eso --write-docs`) -->';
+const tableEnd = '<!-- /peer-eso:table -->';
+
+/** One operator at one N in the side-by-side run (`npm run bench -- --peer eso`, bench/side-by-side.ts). */
+export interface PeerSizeResult {
+  readonly n: number;
+  /** From the first create to the last resource Ready, the operator already running. */
+  readonly timeToReadyS: number;
+  readonly syncsPerSecond: number;
+  readonly idleRequestsPerInterval: SizeResult['idleRequestsPerInterval'];
+  /** Kubernetes API writes per refresh interval while nothing changes. */
+  readonly idleWritesPerInterval: number;
+  readonly idleCpuSecondsPerInterval: number;
+  readonly rotations: number;
+  readonly rotationsMissed: number;
+  readonly revealsPerRotation: number;
+  readonly rotationLagS: { readonly p50: number; readonly p99: number };
+  /** Kubernetes API writes from the first create until all are Ready, per resource, less the benchmark's own creates. */
+  readonly writesPerSync: number;
+  /** The same, by `VERB resource[/subresource]`. */
+  readonly writesPerSyncByKind: Readonly<Record<string, number>>;
+  readonly peakRssMiB: number;
+  /** RSS at the end of the idle intervals. */
+  readonly restRssMiB: number;
+  /** CPU seconds (user + system) from the first create until all are Ready. */
+  readonly syncCpuSeconds: number;
+  /** The machine's 1-minute load average when all were Ready: other work on the same cores shows here. */
+  readonly loadAverage: number;
+}
+
+export interface PeerReport {
+  readonly date: string;
+  readonly machine: string;
+  readonly settings: { readonly latencyMs: number; readonly concurrency: number; readonly refreshIntervalS: number; readonly valueBytes: number };
+  readonly peer: { readonly name: string; readonly version: string; readonly command: readonly string[] };
+  readonly operator: { readonly command: readonly string[] };
+  readonly results: readonly { readonly n: number; readonly peer: PeerSizeResult; readonly operator: PeerSizeResult }[];
+}
+
+/** The side-by-side table: one row per figure and N, the peer, this operator, and peer ÷ this operator. */
+export function peerMarkdownTable(report: PeerReport): string {
+  const ratio = (a: number, b: number) => (b === 0 ? (a === 0 ? '1' : '∞') : (a / b).toFixed(2));
+  const figures: { label: string; show: (r: PeerSizeResult) => string; numeric: (r: PeerSizeResult) => number }[] = [
+    { label: 'created → all Ready (s)', show: (r) => String(r.timeToReadyS), numeric: (r) => r.timeToReadyS },
+    { label: 'syncs per second', show: (r) => String(r.syncsPerSecond), numeric: (r) => r.syncsPerSecond },
+    {
+      label: 'Thalassa requests per refresh interval, nothing changed',
+      show: (r) => `${r.idleRequestsPerInterval.total} (${r.idleRequestsPerInterval.list} list, ${r.idleRequestsPerInterval.reveal} reveal)`,
+      numeric: (r) => r.idleRequestsPerInterval.total,
+    },
+    { label: 'Kubernetes writes per refresh interval, nothing changed', show: (r) => String(r.idleWritesPerInterval), numeric: (r) => r.idleWritesPerInterval },
+    { label: 'reveals per rotation', show: (r) => String(r.revealsPerRotation), numeric: (r) => r.revealsPerRotation },
+    {
+      label: 'rotation lag p50 / p99 (s)',
+      show: (r) => `${r.rotationLagS.p50} / ${r.rotationLagS.p99}${r.rotationsMissed ? ` (${r.rotationsMissed} of ${r.rotations + r.rotationsMissed} not seen)` : ''}`,
+      numeric: (r) => r.rotationLagS.p99,
+    },
+    {
+      label: 'Kubernetes writes per sync',
+      show: (r) => `${r.writesPerSync} (${Object.entries(r.writesPerSyncByKind).filter(([, count]) => count > 0).map(([kind, count]) => `${count} ${kind}`).join(', ')})`,
+      numeric: (r) => r.writesPerSync,
+    },
+    { label: 'peak RSS (MiB)', show: (r) => String(r.peakRssMiB), numeric: (r) => r.peakRssMiB },
+    { label: 'RSS at rest (MiB)', show: (r) => String(r.restRssMiB), numeric: (r) => r.restRssMiB },
+    { label: 'CPU seconds, created → all Ready', show: (r) => String(r.syncCpuSeconds), numeric: (r) => r.syncCpuSeconds },
+    { label: 'CPU seconds per refresh interval, nothing changed', show: (r) => String(r.idleCpuSecondsPerInterval), numeric: (r) => r.idleCpuSecondsPerInterval },
+    { label: 'machine load (1-min average) when all were Ready', show: (r) => String(r.loadAverage), numeric: (r) => r.loadAverage },
+  ];
+  const lines = [`| figure | N | ${report.peer.name} | this operator | ${report.peer.name} ÷ this operator |`, '|---|---|---|---|---|'];
+  for (const figure of figures) {
+    report.results.forEach(({ n, peer, operator }, i) => {
+      lines.push(`| ${i === 0 ? figure.label : ''} | ${n} | ${figure.show(peer)} | ${figure.show(operator)} | ${ratio(figure.numeric(peer), figure.numeric(operator))} |`);
+    });
+  }
+  return lines.join('\n');
+}
+
+function peerRunDescription(report: PeerReport): string {
+  const { settings } = report;
+  return [
+    `Measured ${report.date.slice(0, 10)} on ${report.machine}: ESO ${report.peer.version}, emulator latency ${settings.latencyMs} ms,`,
+    `concurrency ${settings.concurrency}, refreshInterval ${settings.refreshIntervalS} s, values of ${settings.valueBytes} bytes.`,
+    '',
+    `- ESO: \`${report.peer.command.join(' ')}\``,
+    `- this operator: \`${report.operator.command.join(' ')}\``,
+  ].join('\n');
+}
+
+/**
+Puts the measured table into bench/peer-eso.md, and that file into docs/benchmarks.md in place of
+its side-by-side section (which starts with the file's first line and runs to the end): the same
+text `npm run bench -- --write-docs` appends, so neither run undoes the other.
+*/
+export function writePeerDocs(report: PeerReport): void {
+  const section = readFileSync(peerDocsPath, 'utf8');
+  const start = section.indexOf(tableStart);
+  const end = section.indexOf(tableEnd);
+  if (start < 0 || end < start) throw new Error(`${peerDocsPath} has no ${tableStart} … ${tableEnd} block`);
+  const updated = `${section.slice(0, start + tableStart.length)}\n${peerRunDescription(report)}\n\n${peerMarkdownTable(report)}\n${section.slice(end)}`;
+  writeFileSync(peerDocsPath, updated);
+  const heading = updated.split('\n', 1)[0] ?? '';
+  const docs = readFileSync(docsPath, 'utf8');
+  const at = heading === '' ? -1 : docs.indexOf(`\n${heading}\n`);
+  writeFileSync(docsPath, `${(at < 0 ? docs : docs.slice(0, at + 1)).trimEnd()}\n\n${updated.trimEnd()}\n`);
 }

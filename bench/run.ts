@@ -5,8 +5,11 @@ table; `--write-docs` also writes docs/benchmarks.md.
 
   npm run bench -- [--quick] [--sizes 1000,5000,10000] [--latency-ms 20] [--concurrency 32]
                    [--refresh-interval-s 10] [--out reports/bench.json] [--write-docs]
+  npm run bench -- --peer eso [--sizes ...] [--refresh-interval-s 30] [--write-docs]
 
 It starts the local control plane (or uses KUBECONFIG with THALASSA_TEST_CLUSTER=existing).
+`--peer eso` measures External Secrets Operator and this operator side by side instead
+(bench/peer-eso.ts), reusing the helpers this module exports.
 */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -30,12 +33,12 @@ import { OperatorProcess, sumMetric } from '../test/support/operator-process.ts'
 import { machineDescription, markdownReport, type BenchReport, type SizeResult } from './report.ts';
 import { cpuSeconds, mib, PeakRss, percentile, round, runLimited } from './stats.ts';
 
-const group = 'secrets.thalassa.cloud';
-const organisation = 'org-bench';
-const region = 'nl-01';
-const token = 'bench-operator-token';
-const valueBytes = 4096;
-const quietLogger = createLogger({ level: 'silent' });
+export const group = 'secrets.thalassa.cloud';
+export const organisation = 'org-bench';
+export const region = 'nl-01';
+export const token = 'bench-operator-token';
+export const valueBytes = 4096;
+export const quietLogger = createLogger({ level: 'silent' });
 
 const { values: args } = parseArgs({
   options: {
@@ -43,19 +46,23 @@ const { values: args } = parseArgs({
     sizes: { type: 'string' },
     'latency-ms': { type: 'string', default: '20' },
     concurrency: { type: 'string', default: '32' },
-    'refresh-interval-s': { type: 'string', default: '10' },
+    // 10 s by default; 30 s with --peer (the refresh interval of the side-by-side runs).
+    'refresh-interval-s': { type: 'string' },
     'write-docs': { type: 'boolean', default: false },
-    out: { type: 'string', default: join('reports', 'bench.json') },
+    out: { type: 'string' },
     'node-options': { type: 'string', default: '' },
+    peer: { type: 'string' },
   },
 });
-const sizes = (args.sizes ?? (args.quick ? '100' : '1000,5000,10000')).split(',').map(Number);
-const latencyMs = Number(args['latency-ms']);
-const concurrency = Number(args.concurrency);
-const refreshS = Number(args['refresh-interval-s']);
-const log = (message: string) => process.stderr.write(`bench: ${message}\n`);
+export const sizes = (args.sizes ?? (args.quick ? '100' : '1000,5000,10000')).split(',').map(Number);
+export const latencyMs = Number(args['latency-ms']);
+export const concurrency = Number(args.concurrency);
+export const refreshS = Number(args['refresh-interval-s'] ?? (args.peer === undefined ? '10' : '30'));
+export const writeDocs = args['write-docs'];
+export const outPath = args.out ?? join('reports', args.peer === undefined ? 'bench.json' : `bench-peer-${args.peer}.json`);
+export const log = (message: string) => process.stderr.write(`bench: ${message}\n`);
 
-function value(): string {
+export function value(): string {
   return randomBytes(valueBytes * 0.75).toString('base64').slice(0, valueBytes);
 }
 
@@ -81,12 +88,19 @@ async function rawApplyThroughput(kc: KubeConfig, n: number): Promise<{ perSecon
   return { perSecond: n / ((performance.now() - started) / 1000), namespace };
 }
 
-function readyReason(resource: ThalassaSecret): string | undefined {
+export function readyReason(resource: ThalassaSecret): string | undefined {
   return resource.status?.conditions?.find((c) => c.type === 'Ready')?.reason;
 }
 
+/** `n` secrets of `valueBytes` in the emulator under `prefix`: `{prefix}s-00000`, ... */
+export function seedSecrets(emulator: Emulator, prefix: string, n: number): string[] {
+  const paths = Array.from({ length: n }, (_, i) => `${prefix}s-${String(i).padStart(5, '0')}`);
+  for (const path of paths) emulator.putSecret({ organisation, region, path, secretString: value() });
+  return paths;
+}
+
 /** A namespace with the token Secret and a store on the emulator, and `n` secrets in the emulator under `prefix`. */
-async function prepareNamespace(kc: KubeConfig, emulator: Emulator, namespace: string, prefix: string, n: number): Promise<string[]> {
+export async function prepareNamespace(kc: KubeConfig, emulator: Emulator, namespace: string, prefix: string, n: number): Promise<string[]> {
   const core = kc.makeApiClient(CoreV1Api);
   await core.createNamespace({ body: { metadata: { name: namespace } } });
   await core.createNamespacedSecret({ namespace, body: { metadata: { name: 'thalassa-token' }, stringData: { token } } });
@@ -108,13 +122,11 @@ async function prepareNamespace(kc: KubeConfig, emulator: Emulator, namespace: s
       },
     },
   });
-  const paths = Array.from({ length: n }, (_, i) => `${prefix}s-${String(i).padStart(5, '0')}`);
-  for (const path of paths) emulator.putSecret({ organisation, region, path, secretString: value() });
-  return paths;
+  return seedSecrets(emulator, prefix, n);
 }
 
 /** One ThalassaSecret per path, `s-00000`..., 32 creates at a time (what the API server accepts). */
-async function createResources(kc: KubeConfig, namespace: string, paths: readonly string[]): Promise<void> {
+export async function createResources(kc: KubeConfig, namespace: string, paths: readonly string[]): Promise<void> {
   const objects = kc.makeApiClient(CustomObjectsApi);
   await runLimited(paths, 32, async (path, i) => {
     await objects.createNamespacedCustomObject({
@@ -132,13 +144,18 @@ async function createResources(kc: KubeConfig, namespace: string, paths: readonl
   });
 }
 
-function startOperator(kubeconfigPath: string, namespace: string): Promise<OperatorProcess> {
+/** The operator's flags in every benchmark run (OperatorProcess adds the kubeconfig and the ports). */
+export function operatorArgs(namespace: string): string[] {
+  return [`--namespaces=${namespace}`, '--leader-elect=false', `--concurrency=${concurrency}`, '--log-level=warn'];
+}
+
+export function startOperator(kubeconfigPath: string, namespace: string): Promise<OperatorProcess> {
   return OperatorProcess.start({
     kubeconfig: kubeconfigPath,
     // The compiled build, as the container image runs it (type stripping costs memory of its own).
     command: [process.execPath, join(import.meta.dirname, '..', 'dist', 'main.js')],
     env: { NODE_OPTIONS: args['node-options'] },
-    args: [`--namespaces=${namespace}`, '--leader-elect=false', `--concurrency=${concurrency}`, '--log-level=warn'],
+    args: operatorArgs(namespace),
   });
 }
 
@@ -170,11 +187,73 @@ async function backlogSync(kc: KubeConfig, kubeconfigPath: string, emulator: Emu
     await operator.stop();
     await resources.stop();
     client.close();
-    const core = kc.makeApiClient(CoreV1Api);
-    await core.deleteNamespace({ name: namespace });
-    const deadline = Date.now() + 300_000;
-    while (Date.now() < deadline && (await core.readNamespace({ name: namespace }).then(() => true, () => false))) await sleep(1000);
+    await deleteNamespaceAndWait(kc, namespace);
   }
+}
+
+/** Deletes a namespace and waits (up to `timeoutMs`) until the namespace controller has emptied and removed it. */
+export async function deleteNamespaceAndWait(kc: KubeConfig, namespace: string, timeoutMs = 300_000): Promise<void> {
+  const core = kc.makeApiClient(CoreV1Api);
+  await core.deleteNamespace({ name: namespace });
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline && (await core.readNamespace({ name: namespace }).then(() => true, () => false))) await sleep(1000);
+}
+
+/** When each version of each Thalassa path was first seen in a Secret, by watch. */
+export class VersionsSeen {
+  readonly #seen = new Map<string, { version: number; at: number }[]>();
+
+  record(path: string, version: number): void {
+    const seen = this.#seen.get(path) ?? [];
+    if (!seen.some((s) => s.version === version)) seen.push({ version, at: performance.now() });
+    this.#seen.set(path, seen);
+  }
+
+  seenAt(path: string, version: number): number | undefined {
+    return this.#seen.get(path)?.find((s) => s.version === version)?.at;
+  }
+}
+
+/** Thalassa requests per refresh interval while nothing changes: counted over two intervals. */
+export async function measureIdleRequests(emulator: Emulator, intervalS: number): Promise<SizeResult['idleRequestsPerInterval']> {
+  emulator.resetCounters();
+  await sleep(2 * intervalS * 1000);
+  const idle = emulator.counters().byOperation;
+  const perInterval = (op: keyof typeof idle) => Object.values(idle[op]).reduce((a, b) => a + b, 0) / 2;
+  return { list: perInterval('list'), get: perInterval('get'), reveal: perInterval('reveal'), total: emulator.counters().total / 2 };
+}
+
+export interface RotationResult {
+  readonly rotations: number;
+  /** Seconds from the new version to the Secret holding it, for the rotations that arrived in time. */
+  readonly lags: readonly number[];
+  /** Reveals the emulator served from the first rotation until the last one arrived (or the wait ended). */
+  readonly reveals: number;
+}
+
+/**
+Rotates the first min(100, n) paths, spread evenly over one refresh interval, and waits up to
+`waitS` for every new version to reach its Secret.
+*/
+export async function measureRotations(emulator: Emulator, paths: readonly string[], seen: VersionsSeen, intervalS: number, waitS = 4 * intervalS): Promise<RotationResult> {
+  const rotations = Math.min(100, paths.length);
+  emulator.resetCounters();
+  const published = new Map<string, { version: number; at: number }>();
+  const rotated = paths.slice(0, rotations);
+  for (const path of rotated) {
+    const version = emulator.putSecret({ organisation, region, path, secretString: value() });
+    published.set(path, { version, at: performance.now() });
+    await sleep((intervalS * 1000) / rotations);
+  }
+  const lagOf = (path: string) => {
+    const want = published.get(path);
+    const at = want && seen.seenAt(path, want.version);
+    return want && at !== undefined ? (at - want.at) / 1000 : undefined;
+  };
+  const deadline = Date.now() + waitS * 1000;
+  while (rotated.some((p) => lagOf(p) === undefined) && Date.now() < deadline) await sleep(100);
+  const lags = rotated.map(lagOf).filter((l): l is number => l !== undefined);
+  return { rotations, lags, reveals: Object.values(emulator.counters().byOperation.reveal).reduce((a, b) => a + b, 0) };
 }
 
 async function benchSize(kc: KubeConfig, kubeconfigPath: string, emulator: Emulator, n: number): Promise<SizeResult> {
@@ -201,13 +280,9 @@ async function benchSize(kc: KubeConfig, kubeconfigPath: string, emulator: Emula
     if (readyReason(resource) === 'Synced' && !readyAt.has(resource.metadata.name)) readyAt.set(resource.metadata.name, performance.now());
   };
   resources.addHandlers({ onAdd: onResource, onUpdate: (_p, c) => onResource(c) });
-  const versionSeen = new Map<string, { version: number; at: number }[]>();
+  const versionSeen = new VersionsSeen();
   const onSecret = (secret: KubeObject) => {
-    for (const synced of parseSyncedVersions(secret.metadata.annotations?.[syncedVersionsAnnotation])) {
-      const seen = versionSeen.get(synced.path) ?? [];
-      if (!seen.some((s) => s.version === synced.version)) seen.push({ version: synced.version, at: performance.now() });
-      versionSeen.set(synced.path, seen);
-    }
+    for (const synced of parseSyncedVersions(secret.metadata.annotations?.[syncedVersionsAnnotation])) versionSeen.record(synced.path, synced.version);
   };
   secrets.addHandlers({ onAdd: onSecret, onUpdate: (_p, c) => onSecret(c) });
   resources.start();
@@ -230,31 +305,10 @@ async function benchSize(kc: KubeConfig, kubeconfigPath: string, emulator: Emula
     log(`N=${n}: all Ready in ${round(timeToReadyS)} s (creating took ${round((created - started) / 1000)} s)`);
 
     log(`N=${n}: idle polling for ${2 * refreshS} s`);
-    emulator.resetCounters();
-    await sleep(2 * refreshS * 1000);
-    const idle = emulator.counters().byOperation;
-    const perInterval = (op: keyof typeof idle) => Object.values(idle[op]).reduce((a, b) => a + b, 0) / 2;
-    const idleRequests = { list: perInterval('list'), get: perInterval('get'), reveal: perInterval('reveal'), total: emulator.counters().total / 2 };
+    const idleRequests = await measureIdleRequests(emulator, refreshS);
 
-    const rotations = Math.min(100, n);
-    log(`N=${n}: ${rotations} rotations`);
-    emulator.resetCounters();
-    const published = new Map<string, { version: number; at: number }>();
-    const rotated = paths.slice(0, rotations);
-    for (const path of rotated) {
-      const version = emulator.putSecret({ organisation, region, path, secretString: value() });
-      published.set(path, { version, at: performance.now() });
-      await sleep((refreshS * 1000) / rotations);
-    }
-    const lagOf = (path: string) => {
-      const want = published.get(path);
-      const seen = versionSeen.get(path)?.find((s) => s.version === want?.version);
-      return want && seen ? (seen.at - want.at) / 1000 : undefined;
-    };
-    const deadline = Date.now() + 4 * refreshS * 1000;
-    while (rotated.some((p) => lagOf(p) === undefined) && Date.now() < deadline) await sleep(100);
-    const lags = rotated.map(lagOf).filter((l): l is number => l !== undefined);
-    const rotationReveals = Object.values(emulator.counters().byOperation.reveal).reduce((a, b) => a + b, 0);
+    log(`N=${n}: ${Math.min(100, n)} rotations`);
+    const { rotations, lags, reveals: rotationReveals } = await measureRotations(emulator, paths, versionSeen, refreshS);
 
     log(`N=${n}: new resources while all ${n} refresh`);
     const fresh = Array.from({ length: 20 }, (_, i) => `${prefix}fresh-${i}`);
@@ -313,15 +367,18 @@ async function benchSize(kc: KubeConfig, kubeconfigPath: string, emulator: Emula
   }
 }
 
-async function main(): Promise<void> {
+/** The operator runs from dist/, as the container image runs it. */
+export function compileDist(): void {
   log('compiling dist/ (npm run build)');
   execFileSync(process.execPath, [join(import.meta.dirname, '..', 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], {
     cwd: join(import.meta.dirname, '..'),
     stdio: 'inherit',
   });
-  log(`sizes ${sizes.join(', ')}; emulator latency ${latencyMs} ms; operator concurrency ${concurrency}; refresh ${refreshS} s`);
-  const cluster = await startCluster();
-  const emulator = await startEmulator({
+}
+
+/** The emulator with the benchmark's organisation, token and latency. */
+export async function startBenchEmulator(): Promise<Emulator> {
+  return await startEmulator({
     seed: {
       organisations: [{ identity: organisation }],
       regions: [{ slug: region }],
@@ -331,6 +388,20 @@ async function main(): Promise<void> {
     },
     faults: { latency: { fixedMs: latencyMs } },
   });
+}
+
+async function main(): Promise<void> {
+  compileDist();
+  log(`sizes ${sizes.join(', ')}; emulator latency ${latencyMs} ms; operator concurrency ${concurrency}; refresh ${refreshS} s`);
+  if (args.peer !== undefined) {
+    if (args.peer !== 'eso') throw new Error(`--peer: the only peer is "eso", not "${args.peer}"`);
+    // Loaded only on demand; it imports this module, which is why this module has no top-level await.
+    const { runPeerEso } = await import('./peer-eso.ts');
+    await runPeerEso();
+    return;
+  }
+  const cluster = await startCluster();
+  const emulator = await startBenchEmulator();
   try {
     const kc = loadKubeConfig(cluster.kubeconfigPath);
     await applyCrds(kc);
@@ -342,15 +413,22 @@ async function main(): Promise<void> {
       settings: { latencyMs, concurrency, refreshIntervalS: refreshS, valueBytes, quick: args.quick },
       results,
     };
-    mkdirSync(dirname(args.out), { recursive: true });
-    writeFileSync(args.out, `${JSON.stringify(report, null, 2)}\n`);
+    mkdirSync(dirname(outPath), { recursive: true });
+    writeFileSync(outPath, `${JSON.stringify(report, null, 2)}\n`);
     const markdown = markdownReport(report);
     process.stdout.write(`${markdown}\n`);
-    if (args['write-docs']) writeFileSync(join('docs', 'benchmarks.md'), markdown);
+    if (writeDocs) writeFileSync(join('docs', 'benchmarks.md'), markdown);
   } finally {
     await emulator.stop();
     await cluster.stop();
   }
 }
 
-await main();
+// Not awaited at the top level: bench/peer-eso.ts imports this module while main() runs, and an
+// import of a module that is still in its top-level await would wait for itself.
+if (import.meta.main) {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exitCode = 1;
+  });
+}
