@@ -19,7 +19,7 @@ import { ValueCache } from './controllers/value-cache.ts';
 import { VersionCatalog } from './controllers/version-catalog.ts';
 import { VersionPoller } from './controllers/version-poller.ts';
 import { EventRecorder } from './kube/event-recorder.ts';
-import { Informer, trimForCache, trimSecretMetadataForCache } from './kube/informer.ts';
+import { Informer } from './kube/informer.ts';
 import type { KubeClient } from './kube/kube-client.ts';
 import type { KubeObject } from './kube/list-watch.ts';
 import { ScopedInformer } from './kube/scoped-informer.ts';
@@ -101,7 +101,6 @@ export class Operator {
       namespaces,
       logger,
       onRestart: onRestart('thalassasecrets'),
-      trim: trimForCache,
     });
     this.#stores = new ScopedInformer({ name: 'thalassasecretstores', client: kube, apiPath: crdPath, plural: 'thalassasecretstores', namespaces, logger, onRestart: onRestart('thalassasecretstores') });
     this.#clusterStores = new Informer({ name: 'clusterthalassasecretstores', client: kube, path: `${crdPath}/clusterthalassasecretstores`, logger, onRestart: onRestart('clusterthalassasecretstores') });
@@ -116,7 +115,8 @@ export class Operator {
       metadataOnly: true,
       logger,
       onRestart: onRestart('secrets'),
-      trim: trimSecretMetadataForCache,
+      // Their cached metadata is read for labels, annotations and owners only.
+      projection: { dropGeneration: true },
     });
     // templateFrom: ConfigMaps by metadata only (the reconciler reads the few it needs), see docs/design.md.
     this.#configMaps = new ScopedInformer({

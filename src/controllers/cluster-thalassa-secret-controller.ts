@@ -13,7 +13,7 @@ import { clusterThalassaSecretLabel, type ClusterThalassaSecret } from '../api/v
 import { group } from '../api/v1alpha1/common.ts';
 import type { ThalassaSecret, ThalassaSecretSpec } from '../api/v1alpha1/thalassa-secret.ts';
 import { isConflict, isNotFound, toKubeApiError } from '../kube/errors.ts';
-import { Informer, trimForCache } from '../kube/informer.ts';
+import { Informer } from '../kube/informer.ts';
 import { contentTypes, paths, type KubeClient } from '../kube/kube-client.ts';
 import type { KubeObject } from '../kube/list-watch.ts';
 import type { ScopedInformer } from '../kube/scoped-informer.ts';
@@ -88,7 +88,6 @@ export class ClusterThalassaSecretController {
       path: `${crdPath}/clusterthalassasecrets`,
       logger,
       onRestart: options.onRestart?.('clusterthalassasecrets'),
-      trim: trimForCache,
     });
     const namespacePaths =
       options.namespaces === 'all'
@@ -96,7 +95,7 @@ export class ClusterThalassaSecretController {
         : options.namespaces.map((name) => `/api/v1/namespaces?fieldSelector=${encodeURIComponent(`metadata.name=${name}`)}`);
     this.#namespaceInformers = namespacePaths.map(
       (path) =>
-        new Informer<KubeObject>({ name: 'namespaces', client: kube, path, metadataOnly: true, logger, onRestart: options.onRestart?.('namespaces'), trim: trimForCache }),
+        new Informer<KubeObject>({ name: 'namespaces', client: kube, path, metadataOnly: true, logger, onRestart: options.onRestart?.('namespaces') }),
     );
     this.queue = new WorkQueue({ rateLimiter: new RateLimiter(options.queue) });
     options.metrics.trackQueue('clusterthalassasecret', this.queue);

@@ -54,4 +54,24 @@ describe('Informer', () => {
     // Each reopening waited for its pause: one watch per logged pause (plus the first, and perhaps one in flight).
     expect(watches).toBeLessThanOrEqual(pauses.length + 2);
   });
+
+  it('lists page by page into the cache, keeping the projection of each object', async () => {
+    const requests: string[] = [];
+    const item = (name: string) => ({ metadata: { name, namespace: 'a', resourceVersion: '1', managedFields: [{ manager: 'm' }], creationTimestamp: 't' }, data: { k: 'v' } });
+    const url = await loopback.listen((request, response) => {
+      const query = new URL(request.url ?? '', 'http://x').searchParams;
+      if (query.get('watch') === 'true') return; // held open until the informer stops
+      requests.push(`limit=${query.get('limit') ?? ''} continue=${query.get('continue') ?? ''}`);
+      const second = query.get('continue') === 'page-2';
+      const body = second ? { items: [item('c')], metadata: { resourceVersion: '9' } } : { items: [item('a'), item('b')], metadata: { resourceVersion: '8', continue: 'page-2' } };
+      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    });
+    const informer = new Informer<KubeObject & { data?: unknown }>({ name: 'things', client: loopback.client(url), path: '/api/v1/namespaces/a/configmaps', logger: createLogger({ level: 'silent' }) });
+    informer.start();
+    loopback.defer(async () => await informer.stop());
+    await informer.synced;
+    expect(requests).toEqual(['limit=500 continue=', 'limit=500 continue=page-2']);
+    expect(informer.list().map((o) => o.metadata.name)).toEqual(['a', 'b', 'c']);
+    expect(informer.get('a/b')).toEqual({ metadata: { name: 'b', namespace: 'a', resourceVersion: '1' }, data: { k: 'v' } });
+  });
 });

@@ -3,7 +3,8 @@ import type { Logger } from '../observability/logger.ts';
 import type { KubeClient } from './kube-client.ts';
 import { fullJitterDelay, type BackoffOptions } from '../runtime/backoff.ts';
 import { toKubeApiError } from './errors.ts';
-import { listAll, watch, type KubeObject, type ListWatchOptions } from './list-watch.ts';
+import { projectForCache, type ProjectionOptions } from './cache-projection.ts';
+import { listPages, watch, type KubeObject, type ListWatchOptions } from './list-watch.ts';
 
 export interface InformerHandlers<T> {
   onAdd?(object: T): void;
@@ -21,8 +22,10 @@ export interface InformerOptions {
   readonly metadataOnly?: boolean | undefined;
   readonly logger: Logger;
   readonly onRestart?: ((reason: string) => void) | undefined;
-  /** Trims each object before it is cached (and handed to handlers), to keep memory down. */
+  /** Trims each object before it is projected and cached (and handed to handlers), to keep memory down. */
   readonly trim?: ((object: KubeObject) => void) | undefined;
+  /** How objects are projected for the cache (src/kube/cache-projection.ts); always, this only tunes it. */
+  readonly projection?: ProjectionOptions | undefined;
   /** Waits between failed lists or watches: at least `baseMs`, plus full jitter doubling up to `maxMs`. Default 1 s to 30 s. */
   readonly backoff?: BackoffOptions | undefined;
 }
@@ -30,23 +33,6 @@ export interface InformerOptions {
 const defaultBackoff: BackoffOptions = { baseMs: 1000, maxMs: 30_000 };
 /** A watch that ends sooner than this without delivering anything (not even a bookmark) ended "at once". */
 const earlyEndMs = 10_000;
-
-/**
-Drops what the operator never reads from a cached custom resource: managedFields, and kubectl's
-last-applied-configuration copy of the spec. At 10,000 resources they are most of the cache.
-*/
-export function trimForCache(object: KubeObject): void {
-  delete (object.metadata as { managedFields?: unknown }).managedFields;
-  delete object.metadata.annotations?.['kubectl.kubernetes.io/last-applied-configuration'];
-}
-
-/** The same for managed Secrets, whose cached metadata is only read for its labels, annotations and owners. */
-export function trimSecretMetadataForCache(object: KubeObject): void {
-  trimForCache(object);
-  const metadata = object.metadata as { creationTimestamp?: unknown; generation?: unknown };
-  delete metadata.creationTimestamp;
-  delete metadata.generation;
-}
 
 export function objectKey(object: KubeObject): string {
   const { namespace, name } = object.metadata;
@@ -160,12 +146,16 @@ export class Informer<T extends KubeObject> {
   async #list(): Promise<void> {
     const { client, path, labelSelector, metadataOnly } = this.#options;
     const options: ListWatchOptions = { labelSelector, metadataOnly, signal: this.#abort.signal };
-    const { items, resourceVersion } = await listAll<T>(client, path, options);
+    // Page by page into the cache: only one page of raw objects (with their managedFields) is alive at a time.
     const seen = new Set<string>();
-    for (const item of items) {
-      const key = objectKey(item);
-      seen.add(key);
-      this.#upsert(key, item);
+    let resourceVersion = '';
+    for await (const page of listPages<T>(client, path, options)) {
+      for (const item of page.items) {
+        const key = objectKey(item);
+        seen.add(key);
+        this.#upsert(key, item);
+      }
+      resourceVersion = page.resourceVersion;
     }
     for (const [key, previous] of [...this.#cache]) {
       if (!seen.has(key)) {
@@ -215,8 +205,9 @@ export class Informer<T extends KubeObject> {
     return progressed;
   }
 
-  #upsert(key: string, object: T): void {
-    this.#options.trim?.(object);
+  #upsert(key: string, received: T): void {
+    this.#options.trim?.(received);
+    const object = projectForCache(received, this.#options.projection);
     const previous = this.#cache.get(key);
     this.#cache.set(key, object);
     if (!previous) this.#emit((h) => h.onAdd?.(object));

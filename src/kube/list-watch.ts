@@ -40,15 +40,26 @@ export type WatchEventType = 'ADDED' | 'MODIFIED' | 'DELETED' | 'BOOKMARK' | 'ER
 const metadataListAccept = 'application/json;as=PartialObjectMetadataList;g=meta.k8s.io;v=v1,application/json';
 const metadataAccept = 'application/json;as=PartialObjectMetadata;g=meta.k8s.io;v=v1,application/json';
 
-/** Lists every object at `path`, page by page. */
-export async function listAll<T extends KubeObject>(client: KubeClient, path: string, options: ListWatchOptions & { readonly pageSize?: number } = {}): Promise<ListResult<T>> {
-  const items: T[] = [];
+/** Objects per list page: a page of ThalassaSecrets as the API server sends them (managedFields included) is about 3 KB an object. */
+export const defaultPageSize = 500;
+
+/**
+Lists every object at `path`, one page at a time: the caller keeps what it needs of a page before
+the next is requested, so a 10,000-object list is never held as a whole (neither its JSON nor its
+objects). Every page is of the same snapshot (the continue token pins its resource version); the
+last page's resource version is the list's.
+*/
+export async function* listPages<T extends KubeObject>(
+  client: KubeClient,
+  path: string,
+  options: ListWatchOptions & { readonly pageSize?: number } = {},
+): AsyncGenerator<ListResult<T>, void, undefined> {
   let continueToken: string | undefined;
   let resourceVersion = '';
   do {
     const page = await client.get<{ items: T[] | null; metadata: { resourceVersion?: string; continue?: string } }>(path, {
       query: {
-        limit: String(options.pageSize ?? 500),
+        limit: String(options.pageSize ?? defaultPageSize),
         continue: continueToken,
         labelSelector: options.labelSelector,
         fieldSelector: options.fieldSelector,
@@ -56,10 +67,20 @@ export async function listAll<T extends KubeObject>(client: KubeClient, path: st
       accept: options.metadataOnly ? metadataListAccept : 'application/json',
       signal: options.signal,
     });
-    items.push(...(page.items ?? []));
     continueToken = page.metadata.continue === '' ? undefined : page.metadata.continue;
     resourceVersion = page.metadata.resourceVersion ?? resourceVersion;
+    yield { items: page.items ?? [], resourceVersion };
   } while (continueToken);
+}
+
+/** Lists every object at `path` into one array (for callers that need them all at once). */
+export async function listAll<T extends KubeObject>(client: KubeClient, path: string, options: ListWatchOptions & { readonly pageSize?: number } = {}): Promise<ListResult<T>> {
+  const items: T[] = [];
+  let resourceVersion = '';
+  for await (const page of listPages<T>(client, path, options)) {
+    for (const item of page.items) items.push(item);
+    resourceVersion = page.resourceVersion;
+  }
   return { items, resourceVersion };
 }
 

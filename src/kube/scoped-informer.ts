@@ -1,6 +1,7 @@
 import type { Logger } from '../observability/logger.ts';
 import type { KubeClient } from './kube-client.ts';
 import { Informer, type InformerHandlers } from './informer.ts';
+import type { ProjectionOptions } from './cache-projection.ts';
 import type { KubeObject } from './list-watch.ts';
 
 export interface ScopedInformerOptions {
@@ -16,6 +17,7 @@ export interface ScopedInformerOptions {
   readonly logger: Logger;
   readonly onRestart?: ((reason: string) => void) | undefined;
   readonly trim?: ((object: KubeObject) => void) | undefined;
+  readonly projection?: ProjectionOptions | undefined;
 }
 
 /** One informer over a namespaced resource, cluster-wide or per watched namespace, behind one interface. */
@@ -39,6 +41,7 @@ export class ScopedInformer<T extends KubeObject> {
           logger: options.logger,
           onRestart: options.onRestart,
           trim: options.trim,
+          projection: options.projection,
         }),
     );
     this.synced = Promise.all(this.#informers.map(async (i) => await i.synced)).then(() => undefined);

@@ -8,10 +8,14 @@ Values are binary strings (bytes); outputs are binary strings too. Error message
 no library message (which might quote input) is passed on.
 */
 import { createHash, createPrivateKey, createPublicKey, X509Certificate, type JsonWebKey, type KeyObject } from 'node:crypto';
-import forge from 'node-forge';
+import type * as Forge from 'node-forge';
+import { lazy, lazyModule } from './lazy-module.ts';
 import { toBytes, toText } from './bytes.ts';
 import { base64Decode, base64Encode } from './encoding.ts';
 import { FuncError } from './errors.ts';
+
+/** Loaded at the first certificate or PKCS#12 function a template calls (src/template/lazy-module.ts). */
+const forge = lazyModule('node-forge') as typeof Forge;
 
 // ---- encoding/pem ----
 
@@ -156,7 +160,8 @@ export function filterPEM(pemType: string, input: string): string {
 // ---- certificates and chains ----
 
 /** forge's fromDer takes options (its type declarations only know the older boolean form). */
-const fromDer = forge.asn1.fromDer as unknown as (bytes: string, options: { strict: boolean; parseAllBytes?: boolean; decodeBitStrings?: boolean }) => forge.asn1.Asn1;
+const fromDer = (bytes: string, options: { strict: boolean; parseAllBytes?: boolean; decodeBitStrings?: boolean }): Forge.asn1.Asn1 =>
+  (forge.asn1.fromDer as unknown as (bytes: string, options: { strict: boolean; parseAllBytes?: boolean; decodeBitStrings?: boolean }) => Forge.asn1.Asn1)(bytes, options);
 
 interface Certificate {
   readonly raw: string;
@@ -178,11 +183,11 @@ function parseCertificate(der: string): Certificate {
   let authorityKeyId: string | undefined;
   try {
     const cert = fromDer(der, { strict: true, parseAllBytes: true, decodeBitStrings: false });
-    const tbs = (cert.value as forge.asn1.Asn1[])[0];
-    const extensions = ((tbs?.value ?? []) as forge.asn1.Asn1[]).find((n) => n.tagClass === forge.asn1.Class.CONTEXT_SPECIFIC && (n.type as number) === 3);
-    const list = ((extensions?.value as forge.asn1.Asn1[] | undefined)?.[0]?.value ?? []) as forge.asn1.Asn1[];
+    const tbs = (cert.value as Forge.asn1.Asn1[])[0];
+    const extensions = ((tbs?.value ?? []) as Forge.asn1.Asn1[]).find((n) => n.tagClass === forge.asn1.Class.CONTEXT_SPECIFIC && (n.type as number) === 3);
+    const list = ((extensions?.value as Forge.asn1.Asn1[] | undefined)?.[0]?.value ?? []) as Forge.asn1.Asn1[];
     for (const ext of list) {
-      const parts = ext.value as forge.asn1.Asn1[];
+      const parts = ext.value as Forge.asn1.Asn1[];
       const id = forge.asn1.derToOid(parts[0]?.value as string);
       const octets = parts[parts.length - 1]?.value;
       if (typeof octets !== 'string') continue;
@@ -319,11 +324,11 @@ function decodePfx(data: string, password: string, fn: string): Pfx {
   const fail = (reason: string): never => {
     throw new FuncError(fn.startsWith('pkcs12cert') ? `unable to decode pkcs12 certificate with password: ${reason}` : `unable to decode pkcs12 with password: ${reason}`);
   };
-  let p12: forge.pkcs12.Pkcs12Pfx;
+  let p12: Forge.pkcs12.Pkcs12Pfx;
   pki['certificateFromAsn1'] = keepDer;
   pki['privateKeyFromAsn1'] = keepDer;
   try {
-    let asn1: forge.asn1.Asn1;
+    let asn1: Forge.asn1.Asn1;
     try {
       asn1 = fromDer(data, { strict: false, parseAllBytes: true });
     } catch {
@@ -357,7 +362,7 @@ function decodePfx(data: string, password: string, fn: string): Pfx {
   const certs: string[] = [];
   for (const safe of p12.safeContents) {
     for (const bag of safe.safeBags) {
-      const node = bag.asn1 as forge.asn1.Asn1 | undefined;
+      const node = bag.asn1 as Forge.asn1.Asn1 | undefined;
       const der = node ? forge.asn1.toDer(node).getBytes() : undefined;
       if (bag.type === forge.pki.oids['certBag']) {
         if (der === undefined) fail('pkcs12: unsupported certificate');
@@ -403,18 +408,18 @@ export function pkcs12certPass(password: string, input: string): string {
   }
 }
 
-function asn1(tagClass: forge.asn1.Class, type: forge.asn1.Type, constructed: boolean, value: forge.asn1.Asn1[] | string): forge.asn1.Asn1 {
+function asn1(tagClass: Forge.asn1.Class, type: Forge.asn1.Type, constructed: boolean, value: Forge.asn1.Asn1[] | string): Forge.asn1.Asn1 {
   return forge.asn1.create(tagClass, type, constructed, value);
 }
-const U = forge.asn1.Class.UNIVERSAL;
-const T = forge.asn1.Type;
-const C = forge.asn1.Class.CONTEXT_SPECIFIC;
-const oid = (id: string | undefined): forge.asn1.Asn1 => asn1(U, T.OID, false, forge.asn1.oidToDer(id ?? '').getBytes());
-const octets = (bytes: string): forge.asn1.Asn1 => asn1(U, T.OCTETSTRING, false, bytes);
-const seq = (items: forge.asn1.Asn1[]): forge.asn1.Asn1 => asn1(U, T.SEQUENCE, true, items);
+// forge's ASN.1 enums, read when a PKCS#12 file is made: reading them at import would load forge.
+const Class = lazy(() => forge.asn1.Class);
+const T = lazy(() => forge.asn1.Type);
+const oid = (id: string | undefined): Forge.asn1.Asn1 => asn1(Class.UNIVERSAL, T.OID, false, forge.asn1.oidToDer(id ?? '').getBytes());
+const octets = (bytes: string): Forge.asn1.Asn1 => asn1(Class.UNIVERSAL, T.OCTETSTRING, false, bytes);
+const seq = (items: Forge.asn1.Asn1[]): Forge.asn1.Asn1 => asn1(Class.UNIVERSAL, T.SEQUENCE, true, items);
 
-function dataContentInfo(content: forge.asn1.Asn1): forge.asn1.Asn1 {
-  return seq([oid(forge.pki.oids['data']), asn1(C, T.NONE, true, [octets(forge.asn1.toDer(content).getBytes())])]);
+function dataContentInfo(content: Forge.asn1.Asn1): Forge.asn1.Asn1 {
+  return seq([oid(forge.pki.oids['data']), asn1(Class.CONTEXT_SPECIFIC, T.NONE, true, [octets(forge.asn1.toDer(content).getBytes())])]);
 }
 
 /**
@@ -429,15 +434,15 @@ function encodePfx(keyDer: string, certs: readonly string[], password: string): 
     .update(toBytes(certs[0] ?? ''))
     .digest()
     .toString('latin1');
-  const attributes = asn1(U, T.SET, true, [seq([oid(forge.pki.oids['localKeyId']), asn1(U, T.SET, true, [octets(localKeyId)])])]);
+  const attributes = asn1(Class.UNIVERSAL, T.SET, true, [seq([oid(forge.pki.oids['localKeyId']), asn1(Class.UNIVERSAL, T.SET, true, [octets(localKeyId)])])]);
   const certBags = certs.map((der, i) => {
-    const bag = [oid(forge.pki.oids['certBag']), asn1(C, T.NONE, true, [seq([oid(forge.pki.oids['x509Certificate']), asn1(C, T.NONE, true, [octets(der)])])])];
+    const bag = [oid(forge.pki.oids['certBag']), asn1(Class.CONTEXT_SPECIFIC, T.NONE, true, [seq([oid(forge.pki.oids['x509Certificate']), asn1(Class.CONTEXT_SPECIFIC, T.NONE, true, [octets(der)])])])];
     if (i === 0) bag.push(attributes);
     return seq(bag);
   });
   const privateKeyInfo = forge.asn1.fromDer(keyDer);
   const encryptedKey = forge.pki.encryptPrivateKeyInfo(privateKeyInfo, pw, { algorithm: 'aes256', count: 2048, saltSize: 16, prfAlgorithm: 'sha256' });
-  const keyBag = seq([oid(forge.pki.oids['pkcs8ShroudedKeyBag']), asn1(C, T.NONE, true, [encryptedKey]), attributes]);
+  const keyBag = seq([oid(forge.pki.oids['pkcs8ShroudedKeyBag']), asn1(Class.CONTEXT_SPECIFIC, T.NONE, true, [encryptedKey]), attributes]);
   const authenticatedSafe = seq([dataContentInfo(seq(certBags)), dataContentInfo(seq([keyBag]))]);
   const authSafeDer = forge.asn1.toDer(authenticatedSafe).getBytes();
 
@@ -449,8 +454,8 @@ function encodePfx(keyDer: string, certs: readonly string[], password: string): 
   hmac.start(md, macKey);
   hmac.update(authSafeDer);
   const mac = hmac.digest().getBytes();
-  const macData = seq([seq([seq([oid(forge.pki.oids['sha256']), asn1(U, T.NULL, false, '')]), octets(mac)]), octets(macSalt), asn1(U, T.INTEGER, false, forge.asn1.integerToDer(iterations).getBytes())]);
-  const pfx = seq([asn1(U, T.INTEGER, false, forge.asn1.integerToDer(3).getBytes()), seq([oid(forge.pki.oids['data']), asn1(C, T.NONE, true, [octets(authSafeDer)])]), macData]);
+  const macData = seq([seq([seq([oid(forge.pki.oids['sha256']), asn1(Class.UNIVERSAL, T.NULL, false, '')]), octets(mac)]), octets(macSalt), asn1(Class.UNIVERSAL, T.INTEGER, false, forge.asn1.integerToDer(iterations).getBytes())]);
+  const pfx = seq([asn1(Class.UNIVERSAL, T.INTEGER, false, forge.asn1.integerToDer(3).getBytes()), seq([oid(forge.pki.oids['data']), asn1(Class.CONTEXT_SPECIFIC, T.NONE, true, [octets(authSafeDer)])]), macData]);
   return forge.asn1.toDer(pfx).getBytes();
 }
 

@@ -4,7 +4,8 @@ signature the engine checks arguments against, and Helm's `required`. An explici
 outside it can be called. Every function is covered by test/fixtures/template-vectors.json.
 */
 import { createHash } from 'node:crypto';
-import bcrypt from 'bcryptjs';
+import type * as Bcrypt from 'bcryptjs';
+import { lazyModule } from './lazy-module.ts';
 import { decodeRune, encodeRune, fromText, isLetter, isDigit, isSpace, runeError, toBytes, toText } from './bytes.ts';
 import { filterCertChain, filterPEM, fullPemToPkcs12Pass, jwkPrivateKeyPem, jwkPublicKeyPem, pemToPkcs12Pass, pkcs12certPass, pkcs12keyPass } from './certificates.ts';
 import { base64Decode, base64Encode, CorruptInputError, fromYaml, jsonMarshal, jsonUnmarshal, requireText, toYaml } from './encoding.ts';
@@ -17,6 +18,9 @@ const S: ParamType = 'string';
 const I: ParamType = 'int';
 const A: ParamType = 'interface {}';
 const M: ParamType = 'map[string]interface {}';
+
+/** Loaded at the first htpasswd a template calls (src/template/lazy-module.ts). */
+const bcrypt = lazyModule('bcryptjs') as typeof Bcrypt;
 
 /** Cost in steps of the functions that do real work: bcrypt at cost 10 and PBKDF2. */
 const bcryptSteps = 50_000;
