@@ -16,7 +16,7 @@ user's pod does; where no cgroup can be made (not root) it runs unlimited and th
 */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -34,6 +34,7 @@ import { applyCrds } from '../test/support/crds.ts';
 import { loadKubeConfig } from '../test/support/kube.ts';
 import { OperatorProcess, sumMetric } from '../test/support/operator-process.ts';
 import { apiServerWrites, totalWrites, writesBetween, type WriteCounts } from '../test/support/apiserver-writes.ts';
+import { imageEnvironment } from './image-env.ts';
 import { chartMemoryLimit, MemoryCgroup, quantityBytes } from './memory-limit.ts';
 import { machineDescription, markdownReport, type BenchReport, type SizeResult } from './report.ts';
 import { cpuSeconds, memoryOf, mib, PeakRss, percentile, round, runLimited } from './stats.ts';
@@ -201,7 +202,8 @@ export function startOperator(kubeconfigPath: string, namespace: string): Promis
   return OperatorProcess.start({
     kubeconfig: kubeconfigPath,
     command: limited ? limited.wrap(command) : command,
-    env: { NODE_OPTIONS: args['node-options'] },
+    // What the image sets (bench/image-env.ts), as a pod gets it.
+    env: { ...imageEnvironment(), NODE_OPTIONS: args['node-options'] },
     args: operatorArgs(namespace),
   });
 }
@@ -395,7 +397,7 @@ async function benchSize(kc: KubeConfig, kubeconfigPath: string, emulator: Emula
     await sleep(restS * 1000);
     const rest = memoryOf(operator.child.pid ?? 0);
     // For a closer look at where the resident memory is (docs/benchmarks.md, "Memory"): the mappings as they are at rest.
-    if (process.env['BENCH_SMAPS']) copyFileSync(`/proc/${operator.child.pid ?? 0}/smaps`, `${process.env['BENCH_SMAPS']}-${n}.txt`);
+    if (process.env['BENCH_SMAPS']) writeFileSync(`${process.env['BENCH_SMAPS']}-${n}.txt`, readFileSync(`/proc/${operator.child.pid ?? 0}/smaps`));
     const metricsText = await operator.metrics();
     return {
       n,
