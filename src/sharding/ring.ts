@@ -6,8 +6,13 @@ away: every other key keeps its owner (timebertt/kubernetes-controller-sharding 
 */
 import { createHash } from 'node:crypto';
 
-/** Points per member: with 100, three members own 33 % ± a few percent each (docs/scaling.md). */
-export const defaultVirtualNodes = 100;
+/**
+Points per member. Measured over 20 rings of random pod names and 20,000 random UIDs: with 100
+points the largest of three shares was 7 % over the mean on average and 18 % at worst (25 % of
+ten); with 1,000, 3 % and 6 % (9 % of ten). The ring is rebuilt only when members change, and
+3,000 points cost a few milliseconds (docs/scaling.md).
+*/
+export const defaultVirtualNodes = 1000;
 
 /** The first 32 bits of md5: well spread, fast enough for 100,000 keys a pass, and the same in every process. */
 export function hash32(text: string): number {
