@@ -80,6 +80,10 @@ export class Sharder {
   #startedAt = 0;
   #ring: HashRing | undefined;
   #pending = false;
+  /** Something changed, or a pass left work undone (a 409, a member not fenced yet): the next tick makes a pass. */
+  #dirty = true;
+  /** Each shard key's owner on the current ring: a pass over 100,000 objects then hashes only new ones. */
+  #owners = new Map<string, string>();
   #running: Promise<void> | undefined;
   #timer: NodeJS.Timeout | undefined;
   #loop: Promise<void> | undefined;
@@ -138,13 +142,17 @@ export class Sharder {
     // Expiry is seen by time passing, not by an event: look again a few times per lease duration.
     const tick = Math.max(250, Math.min(1000, this.#options.leaseDurationMs / 4));
     while (!signal.aborted) {
-      this.#pending = true;
-      this.#kick();
+      // Between events a tick costs a look at the Leases, not a pass over every object.
+      if (this.#dirty || !this.#ring?.sameMembers(this.#liveMembers())) {
+        this.#pending = true;
+        this.#kick();
+      }
       await sleep(tick, undefined, { signal }).catch(() => undefined);
     }
   }
 
   #schedule(): void {
+    this.#dirty = true;
     if (this.#timer || this.#abort.signal.aborted) return;
     this.#timer = setTimeout(() => {
       this.#timer = undefined;
@@ -188,8 +196,10 @@ export class Sharder {
 
   async #pass(): Promise<void> {
     const { metrics, logger, key } = this.#options;
+    this.#dirty = false;
     const live = this.#liveMembers();
     if (!this.#ring?.sameMembers(live)) {
+      this.#owners = new Map();
       const before = this.#ring?.members ?? [];
       this.#ring = new HashRing(live, this.#options.virtualNodes);
       metrics.shardRingChanges.inc();
@@ -200,16 +210,31 @@ export class Sharder {
     if (ring.members.length === 0) return;
     const isLive = (member: string) => live.has(member);
     const movable = await this.#fenceDead(live);
+    const ownerOf = (shardKey: string): string | undefined => {
+      const known = this.#owners.get(shardKey);
+      if (known !== undefined) return known;
+      const owner = ring.owner(shardKey);
+      if (owner !== undefined) this.#owners.set(shardKey, owner);
+      return owner;
+    };
     const work: (() => Promise<void>)[] = [];
     for (const object of this.#options.resources.list()) {
       if (object.metadata.deletionTimestamp) continue;
       const id = objectKey(object);
       const resourceVersion = object.metadata.resourceVersion ?? '';
-      if (this.#acted.get(id) === resourceVersion) continue;
+      const acted = this.#acted.get(id);
+      if (acted !== undefined) {
+        // Patched at this version: the cache has not caught up yet.
+        if (acted === resourceVersion) {
+          this.#dirty = true;
+          continue;
+        }
+        this.#acted.delete(id);
+      }
       const labels = object.metadata.labels ?? {};
       const current = labels[shardMemberLabel];
       const draining = labels[shardDrainLabel] === 'true';
-      const desired = ring.owner(shardKeyOf(key, object));
+      const desired = ownerOf(shardKeyOf(key, object));
       if (desired === undefined) continue;
       let change: { labels: Record<string, string | null>; kind: 'assign' | 'drain' | 'undrain' } | undefined;
       if (current === desired) {
@@ -218,12 +243,17 @@ export class Sharder {
         change = { labels: { [shardMemberLabel]: desired, [shardDrainLabel]: null }, kind: 'assign' };
       } else if (isLive(current) && !draining) {
         change = { labels: { [shardDrainLabel]: 'true' }, kind: 'drain' };
+      } else if (!isLive(current)) {
+        // A dead member not fenced yet: look again at the next tick.
+        this.#dirty = true;
       }
       if (!change) continue;
       const { labels: patch, kind } = change;
       work.push(async () => {
         this.#acted.set(id, resourceVersion);
         if (await this.#patch(object, resourceVersion, patch)) metrics.shardMoves.inc({ kind });
+        // A 409 after a status write brings no label change, so no event: the next tick tries again.
+        else this.#dirty = true;
       });
     }
     await runLimited(work, patchConcurrency, this.#abort.signal);
