@@ -43,6 +43,13 @@ COPY --from=build /src/package.json ./package.json
 COPY --from=build /src/node_modules ./node_modules
 COPY --from=build /src/dist ./dist
 ENV NODE_ENV=production
+# glibc's malloc, told to give memory back: at most two arenas (not eight per core for Node's
+# threads), and buffers of 128 KiB and more (API list pages, watch chunks) mapped on their own, so
+# that freeing them returns them. Measured at 10,000 resources: 34 MiB less RSS at rest, the same
+# peak (docs/benchmarks.md, "Memory"). The benchmark runs the operator with these same variables.
+ENV MALLOC_ARENA_MAX=2 \
+    MALLOC_MMAP_THRESHOLD_=131072 \
+    MALLOC_TRIM_THRESHOLD_=131072
 # 65532 is distroless' "nonroot"; numeric, so that Kubernetes' runAsNonRoot can verify it.
 USER 65532:65532
 # Exec form, absolute path: no shell, and arguments given to the container go to the operator.

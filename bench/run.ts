@@ -4,17 +4,20 @@ every figure next to a baseline measured in the same run. Writes reports/bench.j
 table; `--write-docs` also writes docs/benchmarks.md.
 
   npm run bench -- [--quick] [--sizes 1000,5000,10000] [--latency-ms 20] [--concurrency 32]
-                   [--refresh-interval-s 10] [--out reports/bench.json] [--write-docs]
+                   [--refresh-interval-s 10] [--memory-limit 512Mi|chart|none]
+                   [--out reports/bench.json] [--write-docs]
   npm run bench -- --peer eso [--sizes ...] [--refresh-interval-s 30] [--write-docs]
   npm run bench -- --replicas 1,2,3 [--sizes 1000] [--latency-ms 200]   (bench/replicas.ts)
 
-It starts the local control plane (or uses KUBECONFIG with THALASSA_TEST_CLUSTER=existing).
+It starts the local control plane (or uses KUBECONFIG with THALASSA_TEST_CLUSTER=existing). The
+operator runs in a memory cgroup with the chart's default limit (bench/memory-limit.ts), as a
+user's pod does; where no cgroup can be made (not root) it runs unlimited and the report says so.
 `--peer eso` measures External Secrets Operator and this operator side by side instead
 (bench/peer-eso.ts), reusing the helpers this module exports.
 */
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -31,8 +34,11 @@ import { startCluster } from '../test/support/cluster.ts';
 import { applyCrds } from '../test/support/crds.ts';
 import { loadKubeConfig } from '../test/support/kube.ts';
 import { OperatorProcess, sumMetric } from '../test/support/operator-process.ts';
+import { apiServerWrites, totalWrites, writesBetween, type WriteCounts } from '../test/support/apiserver-writes.ts';
+import { imageEnvironment } from './image-env.ts';
+import { chartMemoryLimit, MemoryCgroup, quantityBytes } from './memory-limit.ts';
 import { machineDescription, markdownReport, type BenchReport, type SizeResult } from './report.ts';
-import { cpuSeconds, mib, PeakRss, percentile, round, runLimited } from './stats.ts';
+import { cpuSeconds, memoryOf, mib, PeakRss, percentile, round, runLimited } from './stats.ts';
 
 export const group = 'secrets.thalassa.cloud';
 export const organisation = 'org-bench';
@@ -52,6 +58,8 @@ const { values: args } = parseArgs({
     'write-docs': { type: 'boolean', default: false },
     out: { type: 'string' },
     'node-options': { type: 'string', default: '' },
+    // The chart's default `resources.limits.memory` unless told otherwise; `none` runs unlimited.
+    'memory-limit': { type: 'string', default: 'chart' },
     peer: { type: 'string' },
     replicas: { type: 'string' },
   },
@@ -61,6 +69,8 @@ export const latencyMs = Number(args['latency-ms']);
 export const concurrency = Number(args.concurrency);
 export const refreshS = Number(args['refresh-interval-s'] ?? (args.peer === undefined ? '10' : '30'));
 export const writeDocs = args['write-docs'];
+/** How long the operator is left alone before its memory at rest is read: past the value cache's 2 minutes' retention and its sweep. */
+const restS = args.quick ? 5 : 160;
 export const outPath = args.out ?? join('reports', args.peer === undefined ? 'bench.json' : `bench-peer-${args.peer}.json`);
 export const log = (message: string) => process.stderr.write(`bench: ${message}\n`);
 
@@ -151,12 +161,51 @@ export function operatorArgs(namespace: string): string[] {
   return [`--namespaces=${namespace}`, '--leader-elect=false', `--concurrency=${concurrency}`, '--log-level=warn'];
 }
 
+/** The memory limit the operator runs under, as `--memory-limit` asks; undefined: none. */
+function requestedLimit(): { quantity: string; bytes: number } | undefined {
+  const wanted = args['memory-limit'];
+  if (wanted === 'none') return undefined;
+  if (wanted === 'chart') return chartMemoryLimit();
+  return { quantity: wanted, bytes: quantityBytes(wanted) };
+}
+
+let cgroup: MemoryCgroup | undefined;
+/** What the operator runs under: the limit, or why there is none. Settled by the first start. */
+export let memoryLimit: string | undefined;
+
+/** The cgroup every operator process of this run joins (one runs at a time), made on first use. */
+function operatorCgroup(): MemoryCgroup | undefined {
+  if (memoryLimit !== undefined) return cgroup;
+  const limit = requestedLimit();
+  if (!limit) {
+    memoryLimit = 'none (--memory-limit none)';
+    return undefined;
+  }
+  const made = MemoryCgroup.create(`thalassa-bench-${process.pid}`, limit.bytes);
+  if ('unavailable' in made) {
+    memoryLimit = `none: ${made.unavailable}`;
+    log(`the operator runs without a memory limit: ${made.unavailable}`);
+    return undefined;
+  }
+  cgroup = made;
+  memoryLimit = `${limit.quantity} (memory cgroup)`;
+  return cgroup;
+}
+
+/** Removes the run's cgroup, once no operator is left in it. */
+export function removeOperatorCgroup(): void {
+  cgroup?.remove();
+}
+
 export function startOperator(kubeconfigPath: string, namespace: string): Promise<OperatorProcess> {
+  // The compiled build, as the container image runs it (type stripping costs memory of its own).
+  const command = [process.execPath, join(import.meta.dirname, '..', 'dist', 'main.js')];
+  const limited = operatorCgroup();
   return OperatorProcess.start({
     kubeconfig: kubeconfigPath,
-    // The compiled build, as the container image runs it (type stripping costs memory of its own).
-    command: [process.execPath, join(import.meta.dirname, '..', 'dist', 'main.js')],
-    env: { NODE_OPTIONS: args['node-options'] },
+    command: limited ? limited.wrap(command) : command,
+    // What the image sets (bench/image-env.ts), as a pod gets it.
+    env: { ...imageEnvironment(), NODE_OPTIONS: args['node-options'] },
     args: operatorArgs(namespace),
   });
 }
@@ -297,6 +346,7 @@ async function benchSize(kc: KubeConfig, kubeconfigPath: string, emulator: Emula
     await operator.waitReady();
     log(`N=${n}: creating ${n} ThalassaSecrets`);
     const cpuBefore = cpuSeconds(operator.child.pid ?? 0);
+    const writesBefore = await apiServerWrites(kc);
     const started = performance.now();
     await createResources(kc, namespace, paths);
     const created = performance.now();
@@ -304,13 +354,19 @@ async function benchSize(kc: KubeConfig, kubeconfigPath: string, emulator: Emula
     const allReady = Math.max(...readyAt.values());
     const timeToReadyS = (allReady - started) / 1000;
     const operatorCores = (cpuSeconds(operator.child.pid ?? 0) - cpuBefore) / timeToReadyS;
-    log(`N=${n}: all Ready in ${round(timeToReadyS)} s (creating took ${round((created - started) / 1000)} s)`);
+    // Events are sent after the status: give the last ones a moment to land before counting.
+    await sleep(2000);
+    const syncWrites = writesBetween(writesBefore, await apiServerWrites(kc), new Map([['POST thalassasecrets', n]]));
+    log(`N=${n}: all Ready in ${round(timeToReadyS)} s (creating took ${round((created - started) / 1000)} s); ${round(totalWrites(syncWrites) / n)} writes per sync`);
 
     log(`N=${n}: idle polling for ${2 * refreshS} s`);
     const idleRequests = await measureIdleRequests(emulator, refreshS);
 
     log(`N=${n}: ${Math.min(100, n)} rotations`);
+    const rotationWritesBefore = await apiServerWrites(kc);
     const { rotations, lags, reveals: rotationReveals } = await measureRotations(emulator, paths, versionSeen, refreshS);
+    await sleep(2000);
+    const rotationWrites = writesBetween(rotationWritesBefore, await apiServerWrites(kc));
 
     log(`N=${n}: new resources while all ${n} refresh`);
     const fresh = Array.from({ length: 20 }, (_, i) => `${prefix}fresh-${i}`);
@@ -338,6 +394,12 @@ async function benchSize(kc: KubeConfig, kubeconfigPath: string, emulator: Emula
     // Let the refresh storm finish before measuring memory at rest.
     const stormDeadline = Date.now() + 10 * refreshS * 1000;
     while ((await operator.metric('workqueue_depth')) > 0 && Date.now() < stormDeadline) await sleep(500);
+    // At rest: nothing changes for longer than the value cache keeps a value (--value-cache-retention).
+    log(`N=${n}: at rest for ${restS} s`);
+    await sleep(restS * 1000);
+    const rest = memoryOf(operator.child.pid ?? 0);
+    // For a closer look at where the resident memory is (docs/benchmarks.md, "Memory"): the mappings as they are at rest.
+    if (process.env['BENCH_SMAPS']) writeFileSync(`${process.env['BENCH_SMAPS']}-${n}.txt`, readFileSync(`/proc/${operator.child.pid ?? 0}/smaps`));
     const metricsText = await operator.metrics();
     return {
       n,
@@ -355,8 +417,14 @@ async function benchSize(kc: KubeConfig, kubeconfigPath: string, emulator: Emula
       revealsPerRotation: round(rotationReveals / rotations),
       rotationLagS: { p50: round(percentile(lags, 50)), p95: round(percentile(lags, 95)), p99: round(percentile(lags, 99)) },
       newResourceReadyS: { p50: round(percentile(freshLatency, 50)), p99: round(percentile(freshLatency, 99)), queueDepthAtCreate: depthWhenCreated },
+      writesPerSync: perResource(syncWrites, n),
+      writesPerRotation: perResource(rotationWrites, Math.max(lags.length, 1)),
       peakRssMiB: mib(rss.stop()),
+      restRssMiB: mib(rest.rss),
+      restRssAnonMiB: mib(rest.anon),
       heapUsedMiB: mib(sumMetric(metricsText, 'nodejs_heap_size_used_bytes')),
+      heapTotalMiB: mib(sumMetric(metricsText, 'nodejs_heap_size_total_bytes')),
+      externalMiB: mib(sumMetric(metricsText, 'nodejs_external_memory_bytes')),
     };
   } finally {
     rss.stop();
@@ -367,6 +435,14 @@ async function benchSize(kc: KubeConfig, kubeconfigPath: string, emulator: Emula
     // Left to the namespace controller: the next size does not wait for it.
     for (const name of [namespace, raw.namespace]) await core.deleteNamespace({ name }).catch(() => undefined);
   }
+}
+
+/** Writes per resource (or per rotation), in all and by `VERB resource`. */
+function perResource(writes: WriteCounts, count: number): SizeResult['writesPerSync'] {
+  return {
+    total: round(totalWrites(writes) / count),
+    byKind: Object.fromEntries([...writes].sort(([a], [b]) => a.localeCompare(b)).map(([kind, made]) => [kind, round(made / count)])),
+  };
 }
 
 /** The operator runs from dist/, as the container image runs it. */
@@ -426,7 +502,7 @@ async function main(): Promise<void> {
     const report: BenchReport = {
       date: new Date().toISOString(),
       machine: machineDescription(),
-      settings: { latencyMs, concurrency, refreshIntervalS: refreshS, valueBytes, quick: args.quick },
+      settings: { latencyMs, concurrency, refreshIntervalS: refreshS, valueBytes, quick: args.quick, memoryLimit: memoryLimit ?? 'none' },
       results,
     };
     mkdirSync(dirname(outPath), { recursive: true });
@@ -437,6 +513,7 @@ async function main(): Promise<void> {
   } finally {
     await emulator.stop();
     await cluster.stop();
+    removeOperatorCgroup();
   }
 }
 

@@ -12,7 +12,7 @@ import { kubeconfigConnection } from '../src/kube/connection.ts';
 import { Informer } from '../src/kube/informer.ts';
 import { KubeClient } from '../src/kube/kube-client.ts';
 import type { KubeObject } from '../src/kube/list-watch.ts';
-import { apiServerWrites, totalWrites, writesBetween } from './apiserver-writes.ts';
+import { apiServerWrites, totalWrites, writesBetween } from '../test/support/apiserver-writes.ts';
 import type { PeerSizeResult } from './report.ts';
 import { deleteNamespaceAndWait, log, measureIdleRequests, measureRotations, quietLogger, VersionsSeen } from './run.ts';
 import { cpuSeconds, mib, PeakRss, percentile, round, rssBytes } from './stats.ts';

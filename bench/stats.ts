@@ -10,12 +10,23 @@ export function percentile(samples: readonly number[], p: number): number {
 
 /** Resident set size of a process in bytes, from /proc (Linux). */
 export function rssBytes(pid: number): number {
+  return memoryOf(pid).rss;
+}
+
+/**
+A process's resident memory in bytes, from /proc (Linux): all of it, and the part that is its own
+(anonymous: heap, buffers, stacks) as opposed to file pages (the mapped Node binary and libraries),
+which the kernel can drop and read back under memory pressure.
+*/
+export function memoryOf(pid: number): { rss: number; anon: number; file: number } {
+  let status = '';
   try {
-    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-    return match?.[1] ? Number(match[1]) * 1024 : 0;
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
   } catch {
-    return 0;
+    // gone
   }
+  const kib = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+) kB`).exec(status)?.[1] ?? 0) * 1024;
+  return { rss: kib('VmRSS'), anon: kib('RssAnon'), file: kib('RssFile') };
 }
 
 /** CPU time (user + system) a process has used, in seconds, from /proc (Linux; 100 ticks a second). */

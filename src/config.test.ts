@@ -14,6 +14,7 @@ describe('parseConfig', () => {
     expect(config.concurrency).toBe(8);
     expect(config.defaultStore).toEqual({ kind: 'ClusterThalassaSecretStore', name: 'default' });
     expect(config.valueCacheBytes).toBe(16 * 1024 * 1024);
+    expect(config.valueCacheRetentionMs).toBe(120_000);
     expect(config.leaderElection).toMatchObject({ enabled: true, leaseDurationMs: 15_000, renewDeadlineMs: 10_000, retryPeriodMs: 2_000 });
     expect(config.metricsAddress).toBe(':8080');
   });

@@ -79,6 +79,12 @@ export const settings = {
     description: 'Memory for revealed values, kept to repair an edited or deleted Secret without revealing again; a value not kept is revealed once more.',
     schema: bytes,
   },
+  'value-cache-retention': {
+    env: 'VALUE_CACHE_RETENTION',
+    default: '2m',
+    description: 'How long a revealed value is kept after its last use: long enough for the other resources of a rotation or fan-out; later repairs reveal again.',
+    schema: duration,
+  },
   'store-recheck-interval': { env: 'STORE_RECHECK_INTERVAL', default: '5m', description: 'How often stores re-check their credentials (they are not watched).', schema: duration },
   'restart-coalesce': { env: 'RESTART_COALESCE', default: '10s', description: 'Rotations within this window restart a workload once.', schema: duration },
   'metrics-address': { env: 'METRICS_ADDRESS', default: ':8080', description: 'Address of /metrics; "0" disables it.', schema: z.union([z.literal('0'), address]) },
@@ -136,6 +142,7 @@ export interface OperatorConfig {
   readonly queue: { readonly baseDelayMs: number; readonly maxDelayMs: number; readonly overallPerSecond: number; readonly overallBurst: number };
   readonly thalassa: { readonly timeoutMs: number; readonly defaultRateLimit: { readonly requestsPerSecond: number; readonly burst: number } };
   readonly valueCacheBytes: number;
+  readonly valueCacheRetentionMs: number;
   readonly restartCoalesceMs: number;
   readonly storeRecheckMs: number;
   readonly metricsAddress: string | undefined;
@@ -223,6 +230,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Pa
       queue: { baseDelayMs: v['queue-base-delay'], maxDelayMs: v['queue-max-delay'], overallPerSecond: v['queue-qps'], overallBurst: v['queue-burst'] },
       thalassa: { timeoutMs: v['thalassa-timeout'], defaultRateLimit: { requestsPerSecond: v['thalassa-qps'], burst: v['thalassa-burst'] } },
       valueCacheBytes: v['value-cache-size'],
+      valueCacheRetentionMs: v['value-cache-retention'],
       restartCoalesceMs: v['restart-coalesce'],
       storeRecheckMs: v['store-recheck-interval'],
       metricsAddress: v['metrics-address'] === '0' ? undefined : v['metrics-address'],

@@ -49,6 +49,7 @@ export interface OperatorOptions {
   };
   readonly queue: { readonly baseDelayMs: number; readonly maxDelayMs: number; readonly overallPerSecond: number; readonly overallBurst: number };
   readonly valueCacheBytes: number;
+  readonly valueCacheRetentionMs: number;
   readonly restartCoalesceMs: number;
   readonly storeRecheckMs: number;
   readonly defaultRefreshIntervalMs: number;
@@ -80,6 +81,7 @@ export const defaultOperatorSettings = {
   thalassa: { timeoutMs: 10_000, defaultRateLimit: { requestsPerSecond: 50, burst: 100 } },
   queue: { baseDelayMs: 1000, maxDelayMs: 300_000, overallPerSecond: 50, overallBurst: 500 },
   valueCacheBytes: 16 * 1024 * 1024,
+  valueCacheRetentionMs: 120_000,
   restartCoalesceMs: 10_000,
   storeRecheckMs: 300_000,
   defaultRefreshIntervalMs: 300_000,
@@ -164,7 +166,7 @@ export class Operator {
     this.#leaderKube = leaderKube;
 
     const catalog = new VersionCatalog();
-    const values = new ValueCache(options.valueCacheBytes);
+    const values = new ValueCache(options.valueCacheBytes, { retentionMs: options.valueCacheRetentionMs });
     const events = new EventRecorder(kube, 'thalassa-secrets-operator', logger);
     this.#resolver = new StoreResolver({
       kube,

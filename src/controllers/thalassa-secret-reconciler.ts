@@ -38,6 +38,7 @@ import {
 } from './secret-metadata.ts';
 import { allTargets, confirmExists, confirmGone, planSources, type PlanContext, type SourcePlan, type SourceTarget } from './source-plan.ts';
 import { nextCondition, statusChanged, versionsSummary, type ReadyState } from './status.ts';
+import { WrittenStatuses } from './written-statuses.ts';
 import type { ResolvedStore, StoreResolver } from './store-resolver.ts';
 import { reasons, SyncError } from './sync-error.ts';
 import {
@@ -144,6 +145,7 @@ export class ThalassaSecretReconciler {
   readonly #deps: ReconcilerDependencies;
   /** resourceVersion of each Secret as this operator last wrote or verified it, to skip reading it again. */
   readonly #verified = new Map<string, string>();
+  readonly #writtenStatuses = new WrittenStatuses();
   readonly #now: () => Date;
 
   constructor(deps: ReconcilerDependencies) {
@@ -675,7 +677,11 @@ export class ThalassaSecretReconciler {
     synced: readonly SyncedVersion[] | undefined,
     wroteAt: Date | undefined,
   ): Promise<void> {
-    const current = resource.status;
+    const key = `${resource.metadata.namespace ?? ''}/${resource.metadata.name}`;
+    const cachedVersion = resource.metadata.resourceVersion;
+    // The cache may not have seen this operator's last status write yet: then that write is what is there.
+    const written = this.#writtenStatuses.since(key, cachedVersion);
+    const current = written ? written.status : resource.status;
     const generation = resource.metadata.generation ?? 0;
     const now = this.#now();
     const syncedVersions = synced ? [...synced] : current?.syncedVersions;
@@ -687,18 +693,20 @@ export class ThalassaSecretReconciler {
       ...(wroteAt ? { lastSyncTime: wroteAt.toISOString().replace(/\.\d{3}Z$/, 'Z') } : current?.lastSyncTime ? { lastSyncTime: current.lastSyncTime } : {}),
     };
     if (!statusChanged(current, next)) return;
-    await this.#deps.kube
-      .patch(
+    const patched = await this.#deps.kube
+      .patch<ThalassaSecret>(
         paths.customStatus(group, 'v1alpha1', 'thalassasecrets', resource.metadata.namespace ?? '', resource.metadata.name),
         // The whole status is ours; the resourceVersion keeps a stale view from overwriting a newer one.
-        { metadata: { resourceVersion: resource.metadata.resourceVersion }, status: next },
+        { metadata: { resourceVersion: written?.resourceVersion ?? cachedVersion }, status: next },
         contentTypes.mergePatch,
       )
       .catch((error: unknown) => {
-      // Deleted meanwhile, or changed meanwhile (a newer event is queued): nothing to write now.
-      if (isNotFound(error) || isConflict(error)) return;
-      throw error;
-    });
+        // Deleted meanwhile, or changed meanwhile (a newer event is queued): nothing to write now.
+        if (isNotFound(error) || isConflict(error)) return undefined;
+        throw error;
+      });
+    const madeVersion = patched?.metadata.resourceVersion;
+    if (madeVersion && cachedVersion) this.#writtenStatuses.record(key, cachedVersion, madeVersion, next);
   }
 }
 

@@ -115,3 +115,51 @@ describe('ValueCache.reveal', () => {
     expect(calls).toBe(2);
   });
 });
+
+describe('ValueCache retention', () => {
+  /** A cache on a clock the test moves. */
+  function clocked(retentionMs: number) {
+    let now = 0;
+    const cache = new ValueCache(1024 * 1024, { retentionMs, now: () => now });
+    return { cache, advance: (ms: number) => (now += ms) };
+  }
+
+  it('serves a value within the retention time of its last use, and not after it', () => {
+    const { cache, advance } = clocked(60_000);
+    cache.set('store', secret('/a', 1));
+    advance(59_999);
+    expect(cache.get('store', '/a', 1)?.version).toBe(1);
+    // That use restarted its time.
+    advance(59_999);
+    expect(cache.get('store', '/a', 1)?.version).toBe(1);
+    advance(60_000);
+    expect(cache.get('store', '/a', 1)).toBeUndefined();
+    expect(cache.bytes).toBe(0);
+  });
+
+  it('gives the memory of values unused for the retention time back when it sweeps, and keeps the others', () => {
+    const { cache, advance } = clocked(60_000);
+    cache.set('store', secret('/old', 1, 'x'.repeat(1000)));
+    advance(30_000);
+    cache.set('store', secret('/new', 1, 'y'.repeat(1000)));
+    const both = cache.bytes;
+    advance(30_000);
+    cache.expire();
+    expect(cache.get('store', '/old', 1)).toBeUndefined();
+    expect(cache.get('store', '/new', 1)?.version).toBe(1);
+    expect(cache.bytes).toBeLessThan(both);
+    expect(cache.bytes).toBeGreaterThan(1000);
+    advance(60_000);
+    cache.expire();
+    expect(cache.bytes).toBe(0);
+  });
+
+  it('keeps values for good without a retention time, within the budget', () => {
+    let now = 0;
+    const cache = new ValueCache(1024 * 1024, { now: () => now });
+    cache.set('store', secret('/a', 1));
+    now += 365 * 24 * 3600 * 1000;
+    cache.expire();
+    expect(cache.get('store', '/a', 1)?.version).toBe(1);
+  });
+});

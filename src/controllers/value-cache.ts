@@ -1,23 +1,32 @@
 import type { RevealedSecret } from '../thalassa/client.ts';
 
 /**
-Revealed values by store, path and version, least recently used first out, within a byte budget.
-It lets the operator repair an edited or deleted Secret, or serve a second resource that wants the
-same version, without revealing again. It is only memory: after a restart an intact Secret needs
-no value at all, and a damaged one is rebuilt by revealing its recorded versions.
+Revealed values by store, path and version, least recently used first out, within a byte budget,
+and each for `retentionMs` after its last use. It lets the operator serve a second resource that
+wants the same version (the resources of one rotation or one fan-out ask within seconds of each
+other), or repair an edited or deleted Secret soon after it was written, without revealing again.
+Past that a value serves no purpose that is worth its memory: at rest every Secret holds its
+values, and a damaged one is rebuilt by revealing its recorded versions, as after a restart.
 
 It also makes concurrent reveals of one value share one request (`reveal`): the children of a
 ClusterThalassaSecret in 500 namespaces, all syncing at once, all miss the cache at the same moment.
 */
 export class ValueCache {
-  readonly #entries = new Map<string, RevealedSecret>();
+  /** In order of last use, oldest first, with the time (`now()`) of that use. */
+  readonly #entries = new Map<string, { readonly secret: RevealedSecret; readonly usedAt: number }>();
   /** Reveals in flight, by store, path and version (`current` for the current version). */
   readonly #inFlight = new Map<string, Promise<RevealedSecret>>();
   readonly #budgetBytes: number;
+  readonly #retentionMs: number;
+  readonly #now: () => number;
+  /** Drops expired values while there are any; unreferenced, so it never keeps the process alive. */
+  #sweeper: NodeJS.Timeout | undefined;
   #bytes = 0;
 
-  constructor(budgetBytes: number) {
+  constructor(budgetBytes: number, options: { readonly retentionMs?: number; readonly now?: () => number } = {}) {
     this.#budgetBytes = budgetBytes;
+    this.#retentionMs = options.retentionMs ?? Number.POSITIVE_INFINITY;
+    this.#now = options.now ?? performance.now.bind(performance);
   }
 
   get bytes(): number {
@@ -27,12 +36,27 @@ export class ValueCache {
   get(store: string, path: string, version: number): RevealedSecret | undefined {
     const key = cacheKey(store, path, version);
     const entry = this.#entries.get(key);
-    if (entry) {
-      this.#entries.delete(key);
-      this.#entries.set(key, entry);
+    if (!entry) return undefined;
+    this.#entries.delete(key);
+    if (this.#now() - entry.usedAt >= this.#retentionMs) {
+      this.#bytes -= sizeOf(entry.secret);
+      return undefined;
     }
-    return entry;
+    this.#entries.set(key, { secret: entry.secret, usedAt: this.#now() });
+    return entry.secret;
   }
+
+  /** Drops every value unused for the retention time; the sweeper calls it, tests may too. */
+  expire(): void {
+    const cutoff = this.#now() - this.#retentionMs;
+    for (const [key, entry] of this.#entries) {
+      if (entry.usedAt > cutoff) break;
+      this.#entries.delete(key);
+      this.#bytes -= sizeOf(entry.secret);
+    }
+    if (this.#entries.size === 0) this.#stopSweeping();
+  }
+
 
   /**
   The value of `path` at `version` (undefined: the current version) from the cache, else from
@@ -84,16 +108,29 @@ export class ValueCache {
     if (size > this.#budgetBytes) return;
     const previous = this.#entries.get(key);
     if (previous) {
-      this.#bytes -= sizeOf(previous);
+      this.#bytes -= sizeOf(previous.secret);
       this.#entries.delete(key);
     }
-    this.#entries.set(key, secret);
+    this.#entries.set(key, { secret, usedAt: this.#now() });
     this.#bytes += size;
-    for (const [oldest, value] of this.#entries) {
+    for (const [oldest, entry] of this.#entries) {
       if (this.#bytes <= this.#budgetBytes) break;
       this.#entries.delete(oldest);
-      this.#bytes -= sizeOf(value);
+      this.#bytes -= sizeOf(entry.secret);
     }
+    this.#startSweeping();
+  }
+
+  #startSweeping(): void {
+    if (this.#sweeper || !Number.isFinite(this.#retentionMs)) return;
+    // A value lives between retention and 1.25 × retention: a quarter is the sweep's granularity.
+    this.#sweeper = setInterval(() => this.expire(), Math.max(1000, this.#retentionMs / 4));
+    this.#sweeper.unref();
+  }
+
+  #stopSweeping(): void {
+    clearInterval(this.#sweeper);
+    this.#sweeper = undefined;
   }
 }
 

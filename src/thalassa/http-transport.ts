@@ -72,7 +72,9 @@ export class HttpTransport {
   The `fetch` for ky to call once per attempt. It reads the whole body before it resolves, so that
   ky's per-attempt timeout covers the body too (ky's own body-read timeout starts after the last
   attempt, and a body that fails or stalls there is not retried), and a body cut off half-way is
-  a network error of that attempt, which ky retries like any other.
+  a network error of that attempt, which ky retries like any other. The body is read as bytes and
+  handed on as that same Uint8Array: an ArrayBuffer would be copied by the Response constructor,
+  and a list of a 10,000-secret prefix is megabytes, held twice at every poll.
   */
   fetch(observe?: AttemptObserver): (input: Request | URL | string, init?: RequestInit) => Promise<Response> {
     const custom = this.#custom;
@@ -82,7 +84,7 @@ export class HttpTransport {
       let status: number | 'error' = 'error';
       try {
         const answer = custom ? await (await custom).fetch(request) : await fetch(request, { redirect: 'manual' });
-        const body = await answer.arrayBuffer();
+        const body = await answer.bytes();
         status = answer.status;
         return new Response(nullBodyStatuses.has(answer.status) ? null : body, {
           status: answer.status,

@@ -45,14 +45,13 @@ describe('latency', () => {
     expect(performance.now() - started).toBeGreaterThanOrEqual(40);
   });
 
-  it('ends requests waiting in latency when the emulator stops', async () => {
-    emulator.setFaults({ latency: { fixedMs: 60_000 } });
+  // The latency is far beyond the test's timeout: the request can only end because the emulator stopped.
+  it('ends requests waiting in latency when the emulator stops', { timeout: 60_000 }, async () => {
+    emulator.setFaults({ latency: { fixedMs: 600_000 } });
     const pending = get().catch(() => 'failed');
     await new Promise((resolve) => setTimeout(resolve, 50));
-    const started = performance.now();
     await emulator.stop();
     expect(await pending).toBe('failed');
-    expect(performance.now() - started).toBeLessThan(5_000);
     emulator = await start();
   });
 });

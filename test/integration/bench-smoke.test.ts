@@ -27,9 +27,14 @@ describe('npm run bench', () => {
       expect(result?.rotations).toBe(40);
       expect(result?.idleRequestsPerInterval.reveal).toBe(0);
       expect(result?.revealsPerRotation).toBe(1);
-      for (const figure of [result?.timeToReadyS, result?.backlogSyncS, result?.rawApplyPerSecond, result?.operatorCpuCores, result?.rotationLagS.p99, result?.newResourceReadyS.p99, result?.peakRssMiB]) {
+      for (const figure of [result?.timeToReadyS, result?.backlogSyncS, result?.rawApplyPerSecond, result?.operatorCpuCores, result?.rotationLagS.p99, result?.newResourceReadyS.p99, result?.peakRssMiB, result?.restRssMiB, result?.restRssAnonMiB]) {
         expect(Number.isFinite(figure)).toBe(true);
       }
+      // Every sync writes its Secret and its status at least; every rotation its Secret.
+      expect(result?.writesPerSync.byKind['POST secrets']).toBe(1);
+      expect(result?.writesPerRotation.total).toBeGreaterThanOrEqual(1);
+      // Under the chart's limit where a cgroup can be made (CI runs as root), and says so either way.
+      expect(report.settings.memoryLimit).toMatch(/^(512Mi \(memory cgroup\)|none: )/);
       expect(output).toContain('| created → all Ready (s) |');
       expect(output).toContain('| N existing, operator starts → all Ready (s) |');
     } finally {

@@ -89,14 +89,19 @@ describe('rate limits', () => {
     await waitForAll(h, all, (r) => !r.metadata.name.startsWith('slow-') || synced(r), { what: 'every resource of the slow store to sync' });
     const at = proxy.requests.map((r) => r.at).sort((a, b) => a - b);
     expect(at.length).toBeGreaterThanOrEqual(count);
-    // Any stretch of time [a, b] holds at most burst + rate x (b - a) requests (one more for the
-    // proxy's own timing). The bound grows with the elapsed time, so a slow machine cannot break it.
+    // Any stretch of time [a, b] holds at most burst + rate x (b - a) requests, as sent. The proxy
+    // sees them as they arrive: on a loaded machine a request sent on time can be held up in transit
+    // and arrive close to the next one (seen: 15 in 2,496 ms against 14.98 allowed), so the stretch
+    // is widened by half a second, besides the one request more. Without the limit the operator's
+    // requests come faster than this bound (checked: with a store limit of 1,000 a second it fails,
+    // 10 requests in 673 ms against 9.7 allowed).
+    const transitMs = 500;
     let worst = '';
     for (let i = 0; i < at.length; i++) {
       for (let j = i + 1; j < at.length; j++) {
         const first = at[i] ?? 0;
         const last = at[j] ?? 0;
-        const allowed = limit.burst + (limit.requestsPerSecond * (last - first)) / 1000 + 1;
+        const allowed = limit.burst + (limit.requestsPerSecond * (last - first + transitMs)) / 1000 + 1;
         if (j - i + 1 > allowed && worst === '') worst = `${j - i + 1} requests in ${last - first} ms (allowed ${allowed.toFixed(1)})`;
       }
     }
