@@ -123,7 +123,7 @@ export function markdownReport(report: BenchReport): string {
     `| sync / raw apply throughput at least 0.7 | ${largest ? `${largest.backlogThroughputRatio} for existing resources; ${largest.throughputRatio} while they are created` : 'n/a'} | ${verdict(largest ? largest.backlogThroughputRatio >= 0.7 : undefined)} |`,
     '',
   ];
-  for (const appendix of [notesPath, peerDocsPath]) {
+  for (const appendix of [notesPath, peerDocsPath, replicasDocsPath]) {
     if (existsSync(appendix)) lines.push(readFileSync(appendix, 'utf8').trimEnd(), '');
   }
   return lines.join('\n');
@@ -132,6 +132,8 @@ export function markdownReport(report: BenchReport): string {
 const notesPath = join(import.meta.dirname, 'notes.md');
 /** The side-by-side section: written by hand, but for the measured table between the markers. */
 const peerDocsPath = join(import.meta.dirname, 'peer-eso.md');
+/** The sharding section (`npm run bench -- --replicas 1,2,3`): written by hand from its run. */
+const replicasDocsPath = join(import.meta.dirname, 'replicas.md');
 const docsPath = join(import.meta.dirname, '..', 'docs', 'benchmarks.md');
 const tableStart = '<!-- peer-eso:table (written by `npm run bench -- --peer eso --write-docs`) -->';
 const tableEnd = '<!-- /peer-eso:table -->';

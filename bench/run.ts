@@ -7,6 +7,7 @@ table; `--write-docs` also writes docs/benchmarks.md.
                    [--refresh-interval-s 10] [--memory-limit 512Mi|chart|none]
                    [--out reports/bench.json] [--write-docs]
   npm run bench -- --peer eso [--sizes ...] [--refresh-interval-s 30] [--write-docs]
+  npm run bench -- --replicas 1,2,3 [--sizes 1000] [--latency-ms 200]   (bench/replicas.ts)
 
 It starts the local control plane (or uses KUBECONFIG with THALASSA_TEST_CLUSTER=existing). The
 operator runs in a memory cgroup with the chart's default limit (bench/memory-limit.ts), as a
@@ -60,6 +61,7 @@ const { values: args } = parseArgs({
     // The chart's default `resources.limits.memory` unless told otherwise; `none` runs unlimited.
     'memory-limit': { type: 'string', default: 'chart' },
     peer: { type: 'string' },
+    replicas: { type: 'string' },
   },
 });
 export const sizes = (args.sizes ?? (args.quick ? '100' : '1000,5000,10000')).split(',').map(Number);
@@ -468,6 +470,20 @@ export async function startBenchEmulator(): Promise<Emulator> {
 
 async function main(): Promise<void> {
   compileDist();
+  if (args.replicas !== undefined) {
+    // Sharded mode with 1, 2, 3... members (bench/replicas.ts); its own defaults: 1,000 resources, 200 ms latency.
+    const { runReplicas } = await import('./replicas.ts');
+    const explicitLatency = process.argv.some((a) => a.startsWith('--latency-ms'));
+    await runReplicas({
+      replicas: args.replicas.split(',').map(Number),
+      size: args.sizes === undefined ? 1000 : (sizes[0] ?? 1000),
+      latencyMs: explicitLatency ? latencyMs : 200,
+      storeRequestsPerSecond: 20,
+      concurrency: 8,
+      refreshS,
+    });
+    return;
+  }
   log(`sizes ${sizes.join(', ')}; emulator latency ${latencyMs} ms; operator concurrency ${concurrency}; refresh ${refreshS} s`);
   if (args.peer !== undefined) {
     if (args.peer !== 'eso') throw new Error(`--peer: the only peer is "eso", not "${args.peer}"`);

@@ -25,6 +25,15 @@ describe('parseConfig', () => {
     expect(run([], { POD_NAMESPACE: 'ops' }).leaderElection).toMatchObject({ namespace: 'ops' });
   });
 
+  it('keeps sharding off by default; --shards needs leader election and a member name that is a DNS label', () => {
+    expect(run([]).shards).toEqual({ enabled: false });
+    expect(run(['--shards=true']).shards).toEqual({ enabled: true, key: 'uid' });
+    expect(run([], { SHARDS: 'true', SHARD_KEY: 'namespace', POD_NAME: 'tso-7d9f8-x2k4q' }).shards).toEqual({ enabled: true, key: 'namespace' });
+    expect(() => run(['--shards=true', '--leader-elect=false'])).toThrow(/--shards needs --leader-elect/);
+    expect(() => run(['--shards=true', '--pod-name=Not_A_Label'])).toThrow(/must be a DNS label/);
+    expect(() => run(['--shard-key=name'])).toThrow(ConfigError);
+  });
+
   it('reads the workload identity variables the Thalassa webhook injects', () => {
     const config = run([], { THALASSA_SUBJECT_TOKEN_FILE: '/var/run/secrets/thalassa/token', THALASSA_SERVICE_ACCOUNT_ID: 'sa-1' });
     expect(config.operatorIdentity).toEqual({ subjectTokenFile: '/var/run/secrets/thalassa/token', serviceAccountId: 'sa-1' });

@@ -102,6 +102,18 @@ export const settings = {
   'lease-duration': { env: 'LEASE_DURATION', default: '15s', description: 'How long a lease is valid without renewal.', schema: duration },
   'renew-deadline': { env: 'RENEW_DEADLINE', default: '10s', description: 'How long the leader tries to renew before it gives up (and exits).', schema: duration },
   'retry-period': { env: 'RETRY_PERIOD', default: '2s', description: 'How often candidates try to acquire, and the leader renews.', schema: duration },
+  shards: {
+    env: 'SHARDS',
+    default: 'false',
+    description: 'Share the work among all replicas (docs/scaling.md): each announces itself with a Lease and reconciles the ThalassaSecrets the leader assigns to it. Needs --leader-elect.',
+    schema: boolean,
+  },
+  'shard-key': {
+    env: 'SHARD_KEY',
+    default: 'uid',
+    description: 'What assigns a ThalassaSecret to a member: uid (even spread) or namespace (a namespace stays on one member).',
+    schema: z.enum(['uid', 'namespace']),
+  },
   'shutdown-grace': { env: 'SHUTDOWN_GRACE', default: '20s', description: 'How long in-flight reconciles may finish on SIGTERM.', schema: duration },
   'pod-name': { env: 'POD_NAME', default: undefined, description: 'This replica\'s identity in the Lease; absent: the host name.', schema: z.string().min(1).optional() },
   'thalassa-subject-token-file': {
@@ -148,6 +160,7 @@ export interface OperatorConfig {
         readonly renewDeadlineMs: number;
         readonly retryPeriodMs: number;
       };
+  readonly shards: { readonly enabled: false } | { readonly enabled: true; readonly key: 'uid' | 'namespace' };
   readonly shutdownGraceMs: number;
   readonly operatorIdentity: { readonly subjectTokenFile: string | undefined; readonly serviceAccountId: string | undefined };
 }
@@ -201,6 +214,11 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Pa
   if (v['leader-elect'] && !(v['lease-duration'] > v['renew-deadline'] && v['renew-deadline'] > v['retry-period'])) {
     throw new ConfigError('invalid configuration: leader election needs --lease-duration > --renew-deadline > --retry-period');
   }
+  if (v.shards && !v['leader-elect']) throw new ConfigError('invalid configuration: --shards needs --leader-elect (the leader assigns the work)');
+  const podName = v['pod-name'];
+  if (v.shards && podName !== undefined && !/^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/.test(podName)) {
+    throw new ConfigError('invalid configuration: with --shards, --pod-name must be a DNS label (lowercase, at most 63 characters): it names a Lease and a label value');
+  }
   return {
     kind: 'run',
     config: {
@@ -230,6 +248,7 @@ export function parseConfig(argv: readonly string[], env: NodeJS.ProcessEnv): Pa
             retryPeriodMs: v['retry-period'],
           }
         : { enabled: false },
+      shards: v.shards ? { enabled: true, key: v['shard-key'] } : { enabled: false },
       shutdownGraceMs: v['shutdown-grace'],
       operatorIdentity: { subjectTokenFile: v['thalassa-subject-token-file'], serviceAccountId: v['thalassa-service-account-id'] },
     },

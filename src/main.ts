@@ -15,6 +15,7 @@ import { Metrics } from './observability/metrics.ts';
 import { textLogDestination } from './observability/text-log-destination.ts';
 import { Operator } from './operator.ts';
 import { LeaderElector } from './runtime/leader-election.ts';
+import { memberLeaseName, shardMemberLabel, shardRingLabel } from './sharding/labels.ts';
 import { version } from './version.ts';
 
 const inClusterNamespaceFile = '/var/run/secrets/kubernetes.io/serviceaccount/namespace';
@@ -50,16 +51,52 @@ async function run(config: OperatorConfig, logger: Logger): Promise<void> {
     metrics.kubeRetries.inc({ method: retry.method, status: retry.status === undefined ? 'error' : String(retry.status) });
   };
   const kube = new KubeClient(connection, { onRetry });
-  const operator = new Operator({ ...config, kube, logger, metrics, operatorIdentity: config.operatorIdentity });
   const election = config.leaderElection;
-  const identity = election.enabled ? (election.identity ?? `${hostname()}-${process.pid}`) : hostname();
+  const shards = election.enabled && config.shards.enabled ? { election, key: config.shards.key } : undefined;
+  const sharded = shards !== undefined;
+  const rawIdentity = election.enabled ? (election.identity ?? `${hostname()}-${process.pid}`) : hostname();
+  // A shard member's identity names its Lease and is a label value: a DNS label.
+  const identity = sharded ? dnsLabel(rawIdentity) : rawIdentity;
   const leaseName = election.enabled ? election.name : '';
+  const namespace = election.enabled ? leaseNamespace(election.namespace) : '';
+  // Sharded, the leader's own work (the sharder, stores' status, ClusterThalassaSecrets) has a client fenced by the leader lease.
+  const leaderKube = sharded ? new KubeClient(connection, { onRetry }) : undefined;
+  const operator = new Operator({
+    ...config,
+    kube,
+    logger,
+    metrics,
+    operatorIdentity: config.operatorIdentity,
+    ...(shards && leaderKube
+      ? { shard: { member: identity, ring: shards.election.name, leaseNamespace: namespace, leaseDurationMs: shards.election.leaseDurationMs, key: shards.key, leaderKube } }
+      : {}),
+  });
   let shuttingDown = false;
+  const member = shards
+      ? new LeaderElector({
+          // A lease of its own that no one else campaigns for: held while this member lives, renewed like the leader's.
+          kube: new KubeClient(connection, { onRetry }),
+          namespace,
+          name: memberLeaseName(shards.election.name, identity),
+          identity,
+          labels: { [shardRingLabel]: shards.election.name, [shardMemberLabel]: identity },
+          leaseDurationMs: shards.election.leaseDurationMs,
+          renewDeadlineMs: shards.election.renewDeadlineMs,
+          retryPeriodMs: shards.election.retryPeriodMs,
+          logger: logger.child({ component: 'shard-member' }),
+          onStartedLeading: () => operator.start(),
+          onStoppedLeading: () => {
+            // The sharder moves this member's share once the lease has expired: stop writing now.
+            logger.error('lost the shard member lease; exiting so that only the new owners write');
+            process.exit(1);
+          },
+        })
+      : undefined;
   const elector = election.enabled
       ? new LeaderElector({
       // Its own client: the operator's is fenced by the lease, and renewals must not queue behind a busy pool.
       kube: new KubeClient(connection, { onRetry }),
-      namespace: leaseNamespace(election.namespace),
+      namespace,
       name: election.name,
       identity,
       leaseDurationMs: election.leaseDurationMs,
@@ -68,7 +105,8 @@ async function run(config: OperatorConfig, logger: Logger): Promise<void> {
       logger,
       onStartedLeading: () => {
         metrics.leader.set({ name: leaseName }, 1);
-        operator.start();
+        if (sharded) operator.startLeading();
+        else operator.start();
       },
       onStoppedLeading: () => {
         // Another replica may lead within the lease duration: stop writing now, restart clean.
@@ -81,7 +119,11 @@ async function run(config: OperatorConfig, logger: Logger): Promise<void> {
     : undefined;
   // A replica that stopped renewing (frozen, cut off) writes nothing more, even before its renew
   // loop notices and exits: the successor may already be writing.
-  if (elector) kube.fenceWrites(() => elector.holdsLease());
+  // Sharded: a member writes while it holds its own lease; the leader's work needs both leases.
+  if (member && elector) {
+    kube.fenceWrites(() => member.holdsLease());
+    leaderKube?.fenceWrites(() => elector.holdsLease() && member.holdsLease());
+  } else if (elector) kube.fenceWrites(() => elector.holdsLease());
   const servers: Server[] = [];
   const gaugeTimer = setInterval(() => updateResourceGauge(metrics, operator), 15_000);
   gaugeTimer.unref();
@@ -93,9 +135,10 @@ async function run(config: OperatorConfig, logger: Logger): Promise<void> {
         ready: () => {
           const leading = !elector || elector.isLeader;
           const synced = operator.hasSynced;
-          // A standby is ready once it knows who leads; the leader once its caches are real.
-          const ready = !shuttingDown && (leading ? synced : elector.leader !== undefined);
-          return { ready, detail: { leader: leading, synced, identity } };
+          // A standby is ready once it knows who leads; the leader once its caches are real; a shard member once its share is cached.
+          const working = member ? member.isLeader : leading;
+          const ready = !shuttingDown && (working ? synced : elector?.leader !== undefined);
+          return { ready, detail: { leader: leading, synced, identity, ...(member ? { member: member.isLeader } : {}) } };
         },
       }),
     );
@@ -109,6 +152,8 @@ async function run(config: OperatorConfig, logger: Logger): Promise<void> {
     logger.info({ signal, graceMs: config.shutdownGraceMs }, 'shutting down');
     campaign.abort();
     await operator.stop(config.shutdownGraceMs);
+    // The member lease first: the sharder moves this member's share at once, without waiting for expiry.
+    await member?.release();
     await elector?.release();
     clearInterval(gaugeTimer);
     await Promise.all(servers.map(async (server) => await closeServer(server)));
@@ -119,7 +164,7 @@ async function run(config: OperatorConfig, logger: Logger): Promise<void> {
   process.on('SIGINT', () => void shutdown('SIGINT'));
 
   logger.info(
-    { version, identity, namespaces: config.namespaces, leaderElection: election.enabled, concurrency: config.concurrency },
+    { version, identity, namespaces: config.namespaces, leaderElection: election.enabled, shards: sharded, concurrency: config.concurrency },
     'starting thalassa-secrets-operator',
   );
   if (!elector) {
@@ -127,7 +172,14 @@ async function run(config: OperatorConfig, logger: Logger): Promise<void> {
     return;
   }
   metrics.leader.set({ name: leaseName }, 0);
+  if (member) void member.run(campaign.signal);
   void elector.run(campaign.signal);
+}
+
+/** A DNS label from a host name and pid: lowercase, [a-z0-9-], at most 63 characters. */
+function dnsLabel(text: string): string {
+  const label = text.toLowerCase().replace(/[^a-z0-9-]/g, '-').replace(/^-+|-+$/g, '').slice(0, 63).replace(/-+$/, '');
+  return label === '' ? `member-${process.pid}` : label;
 }
 
 function main(): void {

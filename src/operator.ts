@@ -29,6 +29,9 @@ import type { Metrics } from './observability/metrics.ts';
 import type { RetryOptions } from './thalassa/index.ts';
 import { RateLimiter } from './runtime/rate-limiter.ts';
 import { WorkQueue } from './runtime/workqueue.ts';
+import { memberSelector, type ShardKey } from './sharding/labels.ts';
+import { ShardMember } from './sharding/member.ts';
+import { Sharder } from './sharding/sharder.ts';
 
 export interface OperatorOptions {
   readonly kube: KubeClient;
@@ -54,6 +57,21 @@ export interface OperatorOptions {
   readonly credentialTtlMs?: number | undefined;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** Sharded mode (docs/scaling.md); absent: this replica does all the work. */
+  readonly shard?: ShardOptions | undefined;
+}
+
+export interface ShardOptions {
+  /** This member's identity: the value of the member label it selects on. */
+  readonly member: string;
+  /** The ring: the leader election's Lease name; member Leases are labelled with it. */
+  readonly ring: string;
+  /** Where the member Leases are. */
+  readonly leaseNamespace: string;
+  readonly leaseDurationMs: number;
+  readonly key: ShardKey;
+  /** For the leader's work (the sharder, stores' status, ClusterThalassaSecrets): fenced by the leader lease. */
+  readonly leaderKube: KubeClient;
 }
 
 export const defaultOperatorSettings = {
@@ -72,6 +90,12 @@ export const defaultOperatorSettings = {
 export class Operator {
   readonly #informers: { stop(): Promise<void>; start(): void }[];
   readonly #resources: ScopedInformer<ThalassaSecret & KubeObject>;
+  /** Sharded mode: every ThalassaSecret, for the leader's sharder and ClusterThalassaSecrets. */
+  readonly #allResources: ScopedInformer<ThalassaSecret & KubeObject> | undefined;
+  readonly #sharder: Sharder | undefined;
+  readonly #shardMember: ShardMember | undefined;
+  #leading = false;
+  readonly #leaderKube: KubeClient;
   readonly #managedSecrets: ScopedInformer<KubeObject>;
   readonly #configMaps: ScopedInformer<KubeObject>;
   readonly #stores: ScopedInformer<ThalassaSecretStore & KubeObject>;
@@ -89,7 +113,7 @@ export class Operator {
   #stopping = false;
 
   constructor(options: OperatorOptions) {
-    const { kube, logger, metrics, namespaces } = options;
+    const { kube, logger, metrics, namespaces, shard } = options;
     this.#kube = kube;
     this.#namespaces = namespaces;
     this.#logger = logger;
@@ -101,9 +125,14 @@ export class Operator {
       apiPath: crdPath,
       plural: 'thalassasecrets',
       namespaces,
+      // Sharded: only this member's share, filtered by the API server.
+      labelSelector: shard ? memberSelector(shard.member) : undefined,
       logger,
       onRestart: onRestart('thalassasecrets'),
     });
+    this.#allResources = shard
+      ? new ScopedInformer({ name: 'thalassasecrets-all', client: kube, apiPath: crdPath, plural: 'thalassasecrets', namespaces, logger, onRestart: onRestart('thalassasecrets') })
+      : undefined;
     this.#stores = new ScopedInformer({ name: 'thalassasecretstores', client: kube, apiPath: crdPath, plural: 'thalassasecretstores', namespaces, logger, onRestart: onRestart('thalassasecretstores') });
     this.#clusterStores = new Informer({ name: 'clusterthalassasecretstores', client: kube, path: `${crdPath}/clusterthalassasecretstores`, logger, onRestart: onRestart('clusterthalassasecretstores') });
     // Only the Secrets this operator manages, and only their metadata: never a cache of all Secrets.
@@ -132,7 +161,9 @@ export class Operator {
       onRestart: onRestart('configmaps'),
       trim: trimConfigMapForCache,
     });
-    this.#informers = [this.#resources, this.#stores, this.#clusterStores, this.#managedSecrets, this.#configMaps];
+    this.#informers = [this.#resources, this.#stores, this.#clusterStores, this.#managedSecrets, this.#configMaps, ...(this.#allResources ? [this.#allResources] : [])];
+    const leaderKube = shard?.leaderKube ?? kube;
+    this.#leaderKube = leaderKube;
 
     const catalog = new VersionCatalog();
     const values = new ValueCache(options.valueCacheBytes, { retentionMs: options.valueCacheRetentionMs });
@@ -167,6 +198,7 @@ export class Operator {
       secretsOf: (namespace, owner) =>
         this.#managedSecrets.list().filter((secret) => secret.metadata.namespace === namespace && secret.metadata.annotations?.[ownerAnnotation] === owner),
       restartCoalesceMs: options.restartCoalesceMs,
+      writer: shard?.member,
       metrics,
       logger,
     });
@@ -190,6 +222,8 @@ export class Operator {
       metrics,
       logger,
     });
+    this.#shardMember = shard ? new ShardMember({ kube, member: shard.member, metrics, logger }) : undefined;
+    const member = this.#shardMember;
     this.#secretController = new ThalassaSecretController({
       resources: this.#resources,
       managedSecrets: this.#managedSecrets,
@@ -199,7 +233,9 @@ export class Operator {
       reconciler,
       defaultStore: options.defaultStore,
       concurrency: options.concurrency,
-      onResourceChanged: (resource, key) => this.#poller.track(key, resource),
+      // A resource being drained is no longer polled: its next owner polls it.
+      onResourceChanged: (resource, key) => this.#poller.track(key, resource && member?.draining(resource) ? undefined : resource),
+      ...(member ? { shardMember: member } : {}),
       onForceSync: (key) => void this.#poller.pollNow(key),
       metrics,
       logger,
@@ -208,15 +244,16 @@ export class Operator {
       stores: this.#stores,
       clusterStores: this.#clusterStores,
       resolver: this.#resolver,
-      kube,
+      kube: leaderKube,
       queue: new WorkQueue({ rateLimiter: new RateLimiter(options.queue) }),
       recheckMs: options.storeRecheckMs,
       metrics,
       logger,
     });
     this.#clusterSecrets = new ClusterThalassaSecretController({
-      kube,
-      resources: this.#resources,
+      kube: leaderKube,
+      // Its children are found among all ThalassaSecrets, not only this member's share.
+      resources: this.#allResources ?? this.#resources,
       namespaces,
       defaultStore: options.defaultStore,
       queue: options.queue,
@@ -228,6 +265,20 @@ export class Operator {
     new TemplateSourceWatch(this.#resources, this.#configMaps, (key) => {
       if (this.#configMaps.hasSynced) this.queue.add(key, 'high');
     });
+    this.#sharder =
+      shard && this.#allResources
+        ? new Sharder({
+            kube: leaderKube,
+            namespace: shard.leaseNamespace,
+            ring: shard.ring,
+            key: shard.key,
+            leaseDurationMs: shard.leaseDurationMs,
+            resources: this.#allResources,
+            metrics,
+            logger: logger.child({ component: 'sharder' }),
+          })
+        : undefined;
+    if (member) this.#resources.addHandlers(member.handlers(() => this.#resources.size));
     this.#secretController.register();
     this.#storeController.register();
     this.#clusterSecrets.register();
@@ -235,11 +286,14 @@ export class Operator {
 
   /** Resolves when every informer has listed once: the caches are real. */
   get synced(): Promise<void> {
-    return Promise.all([this.#resources.synced, this.#stores.synced, this.#clusterStores.synced, this.#managedSecrets.synced, this.#clusterSecrets.synced]).then(() => undefined);
+    // A shard member that does not lead never starts the leader's parts.
+    const leaderParts = this.#sharder && !this.#leading ? [] : [this.#clusterSecrets.synced];
+    return Promise.all([this.#resources.synced, this.#stores.synced, this.#clusterStores.synced, this.#managedSecrets.synced, ...leaderParts]).then(() => undefined);
   }
 
   get hasSynced(): boolean {
-    return this.#resources.hasSynced && this.#stores.hasSynced && this.#clusterStores.hasSynced && this.#managedSecrets.hasSynced && this.#clusterSecrets.hasSynced;
+    const leaderParts = this.#sharder && !this.#leading ? true : this.#clusterSecrets.hasSynced;
+    return this.#resources.hasSynced && this.#stores.hasSynced && this.#clusterStores.hasSynced && this.#managedSecrets.hasSynced && leaderParts;
   }
 
   /** The ThalassaSecrets in the cache, for the managed-resources gauge. */
@@ -247,33 +301,62 @@ export class Operator {
     return this.#resources.list();
   }
 
+  /**
+  Starts everything; in sharded mode only a member's work (its share of ThalassaSecrets), and
+  startLeading() adds the leader's.
+  */
   start(): void {
     if (this.#started) return;
     this.#started = true;
-    // Before the Secret watch lists: Secrets of an earlier version then show in its cache.
-    const migrated = labelLegacySecrets(this.#kube, this.#namespaces, this.#logger).catch((error: unknown) => {
-      this.#logger.warn({ err: error }, 'could not label the Secrets of an earlier version; each is read again at its first reconcile');
-    });
+    const sharded = this.#sharder !== undefined;
+    // Before the Secret watch lists: Secrets of an earlier version then show in its cache. Sharded,
+    // only the leader labels them (they are not any member's), and members read such a Secret at its first reconcile.
+    const migrated = sharded
+      ? Promise.resolve()
+      : labelLegacySecrets(this.#kube, this.#namespaces, this.#logger).catch((error: unknown) => {
+          this.#logger.warn({ err: error }, 'could not label the Secrets of an earlier version; each is read again at its first reconcile');
+        });
     // Stores and Secrets first, so that the first reconciles find them in the caches.
     for (const informer of [this.#stores, this.#clusterStores, this.#configMaps]) informer.start();
-    this.#clusterSecrets.startInformers();
+    if (!sharded) this.#clusterSecrets.startInformers();
     void migrated.then(() => {
       if (!this.#stopping) this.#managedSecrets.start();
     });
     void Promise.all([this.#stores.synced, this.#clusterStores.synced, this.#managedSecrets.synced]).then(() => {
       this.#resources.start();
       this.#secretController.start();
-      this.#storeController.start();
+      if (!sharded) this.#storeController.start();
       void this.#resources.synced.then(() => {
         this.#poller.start();
-        if (!this.#stopping) this.#clusterSecrets.start();
+        if (!this.#stopping && !sharded) this.#clusterSecrets.start();
       });
+    });
+  }
+
+  /** Sharded mode, once this replica leads: the sharder, stores' status and ClusterThalassaSecrets. */
+  startLeading(): void {
+    const sharder = this.#sharder;
+    const all = this.#allResources;
+    if (!sharder || !all || this.#leading || this.#stopping) return;
+    this.#leading = true;
+    void labelLegacySecrets(this.#leaderKube, this.#namespaces, this.#logger).catch((error: unknown) => {
+      this.#logger.warn({ err: error }, 'could not label the Secrets of an earlier version; each is read again at its first reconcile');
+    });
+    all.start();
+    sharder.start();
+    this.#clusterSecrets.startInformers();
+    void Promise.all([this.#stores.synced, this.#clusterStores.synced]).then(() => {
+      if (!this.#stopping) this.#storeController.start();
+    });
+    void all.synced.then(() => {
+      if (!this.#stopping) this.#clusterSecrets.start();
     });
   }
 
   /** Stops taking work, gives in-flight reconciles `graceMs` to end, then stops watching. */
   async stop(graceMs = 10_000): Promise<void> {
     this.#stopping = true;
+    await this.#sharder?.stop();
     await this.#poller.stop();
     await Promise.all([this.#secretController.stop(graceMs), this.#storeController.stop(graceMs), this.#clusterSecrets.stop(graceMs)]);
     await Promise.all([...this.#informers.map(async (informer) => await informer.stop()), this.#clusterSecrets.stopInformers()]);

@@ -7,6 +7,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { Controller } from '../runtime/controller.ts';
 import type { WorkQueue } from '../runtime/workqueue.ts';
+import type { ShardMember } from '../sharding/member.ts';
 import { ownerAnnotation } from './secret-metadata.ts';
 import { usesStore, type DefaultStore } from './store-ref.ts';
 import { targetSettings } from './target-secret.ts';
@@ -29,6 +30,8 @@ export interface ThalassaSecretControllerOptions {
   readonly onResourceChanged?: ((resource: ThalassaSecret | undefined, key: string) => void) | undefined;
   /** Called instead of queueing when the force-sync annotation changed: check versions first. */
   readonly onForceSync?: ((key: string) => void) | undefined;
+  /** Sharded mode: a resource the sharder asks back is released instead of reconciled. */
+  readonly shardMember?: ShardMember | undefined;
   readonly metrics: Metrics;
   readonly logger: Logger;
 }
@@ -53,6 +56,11 @@ export class ThalassaSecretController {
       reconcile: async (key, signal) => {
         const resource = options.resources.get(key);
         if (!resource || resource.metadata.deletionTimestamp) return undefined;
+        // Reached only once any earlier reconcile of this key has ended: the queue runs a key once at a time.
+        if (options.shardMember?.draining(resource)) {
+          await options.shardMember.release(resource);
+          return undefined;
+        }
         return await options.reconciler.reconcile(resource, signal);
       },
     });

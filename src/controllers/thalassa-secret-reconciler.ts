@@ -55,6 +55,7 @@ import {
   type TargetSettings,
 } from './target-secret.ts';
 import { forceSyncAnnotation } from './thalassa-secret-controller.ts';
+import { writtenByAnnotation } from '../sharding/labels.ts';
 import type { ValueCache } from './value-cache.ts';
 import type { VersionCatalog } from './version-catalog.ts';
 
@@ -73,6 +74,8 @@ export interface ReconcilerDependencies {
   readonly secretMetadataSynced: () => boolean;
   /** How long after a rotation the workloads are restarted; rotations meanwhile join the same restart. */
   readonly restartCoalesceMs: number;
+  /** Sharded mode: this member's identity, recorded on every Secret write (writtenByAnnotation). */
+  readonly writer?: string | undefined;
   readonly metrics: Metrics;
   readonly logger: Logger;
   readonly now?: () => Date;
@@ -391,7 +394,7 @@ export class ThalassaSecretReconciler {
     }
     const written = await this.#deps.kube.patch<V1Secret>(
       paths.secret(settings.namespace, settings.name),
-      { metadata: { annotations: { [rolloutDueAnnotation]: null } } },
+      { metadata: { annotations: { [rolloutDueAnnotation]: null, ...this.#writtenBy() } } },
       contentTypes.mergePatch,
       { fieldManager },
     );
@@ -558,8 +561,10 @@ export class ThalassaSecretReconciler {
   Creates, or applies over, the Secret. `created` is the Secret when the operator created it for
   this resource: only such a Secret is ever replaced (a type change), never one it merges into.
   */
-  async #write(settings: TargetSettings, view: TargetView, createdView: V1Secret | undefined, desired: V1Secret): Promise<void> {
+  async #write(settings: TargetSettings, view: TargetView, createdView: V1Secret | undefined, unstamped: V1Secret): Promise<void> {
     const kube = this.#deps.kube;
+    // Only what is sent carries the writer: comparisons with what is there use the spec's Secret.
+    const desired = this.#stamped(unstamped);
     const path = paths.secret(settings.namespace, settings.name);
     // A metadata-only view has neither type nor immutable: after a change of shape (which target.immutable
     // is part of), the Secret is read in full to know whether it was frozen.
@@ -622,10 +627,21 @@ export class ThalassaSecretReconciler {
     if (Object.keys(data).length + Object.keys(labels).length + Object.keys(annotations).length === 0) return written;
     return await this.#deps.kube.patch<V1Secret>(
       paths.secret(settings.namespace, settings.name),
-      { metadata: { resourceVersion: written.metadata?.resourceVersion, labels, annotations }, data },
+      { metadata: { resourceVersion: written.metadata?.resourceVersion, labels, annotations: { ...annotations, ...this.#writtenBy() } }, data },
       contentTypes.mergePatch,
       { fieldManager },
     );
+  }
+
+  /** Sharded mode: the member annotation, on every Secret write, so that each write names who made it. */
+  #writtenBy(): Record<string, string> {
+    return this.#deps.writer === undefined ? {} : { [writtenByAnnotation]: this.#deps.writer };
+  }
+
+  #stamped(secret: V1Secret): V1Secret {
+    if (this.#deps.writer === undefined) return secret;
+    const metadata = Object.assign({}, secret.metadata, { annotations: Object.assign({}, secret.metadata?.annotations, this.#writtenBy()) });
+    return Object.assign({}, secret, { metadata });
   }
 
   #recordWriteEvent(resource: ThalassaSecret, settings: TargetSettings, kind: string, synced: readonly SyncedVersion[]): void {

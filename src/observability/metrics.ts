@@ -150,6 +150,33 @@ export class Metrics {
     labelNames: ['name'] as const,
     registers: [this.registry],
   });
+  readonly shardAssigned = new Gauge({
+    name: 'thalassa_shard_assigned_resources',
+    help: 'Sharded mode: ThalassaSecrets assigned to this member (its cache).',
+    registers: [this.registry],
+  });
+  readonly shardHandovers = new Counter({
+    name: 'thalassa_shard_handovers_total',
+    help: 'Sharded mode: ThalassaSecrets this member took over (in) or let go after a drain request (out).',
+    labelNames: ['direction'] as const,
+    registers: [this.registry],
+  });
+  readonly shardMoves = new Counter({
+    name: 'thalassa_shard_moves_total',
+    help: 'Sharded mode, on the sharder: writes by kind (assign: an unassigned object, or one of a released or fenced member; drain: a live owner asked to let go; undrain: kept by its owner after all; fence: the Lease of a member that stopped renewing taken over).',
+    labelNames: ['kind'] as const,
+    registers: [this.registry],
+  });
+  readonly shardRingChanges = new Counter({
+    name: 'thalassa_shard_ring_changes_total',
+    help: 'Sharded mode, on the sharder: times the set of live members changed.',
+    registers: [this.registry],
+  });
+  readonly shardMembers = new Gauge({
+    name: 'thalassa_shard_members',
+    help: 'Sharded mode, on the sharder: live members in the ring.',
+    registers: [this.registry],
+  });
   readonly watchRestarts = new Counter({
     name: 'thalassa_watch_restarts_total',
     help: 'Kubernetes list/watch restarts per resource and reason (expired; error; ended: the watch ended at once without an event, and is reopened after a pause).',

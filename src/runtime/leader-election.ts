@@ -11,6 +11,8 @@ export interface LeaderElectionOptions {
   readonly leaseDurationMs: number;
   readonly renewDeadlineMs: number;
   readonly retryPeriodMs: number;
+  /** Labels of the Lease, kept on every write (a shard member's lease is found by them). */
+  readonly labels?: Readonly<Record<string, string>> | undefined;
   readonly logger: Logger;
   /** Called once this replica leads; `signal` aborts when it stops leading. */
   readonly onStartedLeading: (signal: AbortSignal) => void;
@@ -115,7 +117,7 @@ export class LeaderElector {
       await kube.replace(paths.lease(namespace, name), {
         apiVersion: 'coordination.k8s.io/v1',
         kind: 'Lease',
-        metadata: { name, namespace, resourceVersion: lease.metadata.resourceVersion },
+        metadata: { name, namespace, resourceVersion: lease.metadata.resourceVersion, ...this.#labels() },
         spec: { holderIdentity: '', leaseDurationSeconds: 1, renewTime: now, acquireTime: now, leaseTransitions: lease.spec.leaseTransitions ?? 0 },
       });
       logger.info({ identity, lease: this.#leaseName() }, 'released the lease');
@@ -162,7 +164,7 @@ export class LeaderElector {
         .create(paths.leases(namespace), {
           apiVersion: 'coordination.k8s.io/v1',
           kind: 'Lease',
-          metadata: { name, namespace },
+          metadata: { name, namespace, ...this.#labels() },
           spec: { holderIdentity: identity, leaseDurationSeconds: durationSeconds, acquireTime: stamp, renewTime: stamp, leaseTransitions: 0 },
         })
         .catch((createError: unknown) => {
@@ -187,7 +189,7 @@ export class LeaderElector {
         apiVersion: 'coordination.k8s.io/v1',
         kind: 'Lease',
         // The resourceVersion makes the write conditional: two candidates cannot both win.
-        metadata: { name, namespace, resourceVersion: lease.metadata.resourceVersion },
+        metadata: { name, namespace, resourceVersion: lease.metadata.resourceVersion, ...this.#labels() },
         spec: {
           holderIdentity: identity,
           leaseDurationSeconds: durationSeconds,
@@ -210,6 +212,10 @@ export class LeaderElector {
     if (identity === this.#leader) return;
     this.#leader = identity;
     if (identity !== '') this.#options.onNewLeader?.(identity);
+  }
+
+  #labels(): { labels?: Record<string, string> } {
+    return this.#options.labels ? { labels: { ...this.#options.labels } } : {};
   }
 
   #leaseName(): string {

@@ -636,5 +636,41 @@ describe('the Helm chart', () => {
         await deleteNamespace(kc, outside);
       }
     });
+
+    it('sharded: two members with the chart\'s RBAC share the ThalassaSecrets, and a member that stops hands its share over', async () => {
+      const installed = await install(['-f', join(ciDir, 'sharding-values.yaml'), '--set-json', `watchNamespaces=${JSON.stringify([h.namespace])}`]);
+      const members: OperatorProcess[] = [];
+      try {
+        expect(installed.objects.find((o) => o.kind === 'PodDisruptionBudget')).toMatchObject({ spec: { maxUnavailable: 1 } });
+        const kubeconfig = kubeconfigWithToken(await serviceAccountToken(installed));
+        const lease = { group: 'coordination.k8s.io', resource: 'leases', namespace: installed.namespace };
+        // Member Leases are named after pods; the leader watches them all and takes over dead ones.
+        for (const verb of ['list', 'watch', 'create']) expect(await canI(kubeconfig, { ...lease, verb }), verb).toBe(true);
+        expect(await canI(kubeconfig, { ...lease, verb: 'update', name: 'any-member' })).toBe(true);
+        expect(await canI(kubeconfig, { ...lease, verb: 'list', namespace: h.namespace })).toBe(false);
+        for (const pod of ['tso-member-0', 'tso-member-1']) members.push(await startOperator(installed, kubeconfig, { POD_NAME: pod }));
+        const names = Array.from({ length: 16 }, (_, i) => `sharded-${i}`);
+        h.putSecret('/chart/sharded', 'shared-out');
+        for (const name of names) await h.createThalassaSecret(name, { data: [{ key: 'value', path: '/chart/sharded' }] });
+        const owners = async () => new Map((await h.listCustomObjects<ThalassaSecret>('thalassasecrets')).filter((r) => names.includes(r.metadata.name)).map((r) => [r.metadata.name, r.metadata.labels?.['shard.secrets.thalassa.cloud/member']]));
+        for (const name of names) await h.waitForData(name, { value: 'shared-out' }, 60_000);
+        // Sixteen resources on two members: both have some (all on one: a chance of 1 in 32,768).
+        expect(new Set((await owners()).values())).toEqual(new Set(['tso-member-0', 'tso-member-1']));
+        const [first, second] = members;
+        if (!first || !second) throw new Error('two members');
+        // SIGTERM: the member releases its Lease, and its share moves at once.
+        await stopOperator(second);
+        await waitFor(async () => [...(await owners()).values()].every((owner) => owner === 'tso-member-0'), { timeoutMs: 60_000, message: 'the stopped member\'s share to move' });
+        h.putSecret('/chart/sharded', 'after-handover');
+        for (const name of names) await h.patchThalassaSecret(name, { metadata: { annotations: { [forceSyncAnnotation]: 'after-handover' } } });
+        for (const name of names) await h.waitForData(name, { value: 'after-handover' }, 60_000);
+        expect(forbiddenLines(first)).toEqual([]);
+        expect(forbiddenLines(second)).toEqual([]);
+      } finally {
+        for (const member of members) if (processes.includes(member)) await stopOperator(member);
+        for (const name of Array.from({ length: 16 }, (_, i) => `sharded-${i}`)) await h.deleteThalassaSecret(name).catch(() => undefined);
+        await installed.uninstall();
+      }
+    });
   });
 });

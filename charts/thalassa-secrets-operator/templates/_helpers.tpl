@@ -70,6 +70,9 @@ app.kubernetes.io/part-of: thalassa-secrets-operator
 {{- if and (gt (int .Values.replicas) 1) (not .Values.leaderElection.enabled) }}
 {{- fail "replicas > 1 requires leaderElection.enabled: without a lease every replica would write" }}
 {{- end }}
+{{- if and .Values.sharding.enabled (not .Values.leaderElection.enabled) }}
+{{- fail "sharding.enabled requires leaderElection.enabled: the leader assigns the work" }}
+{{- end }}
 {{- if and .Values.defaultClusterStore.create (or (not .Values.defaultClusterStore.region) (not .Values.defaultClusterStore.organisation)) }}
 {{- fail "defaultClusterStore.create requires defaultClusterStore.region and defaultClusterStore.organisation" }}
 {{- end }}
