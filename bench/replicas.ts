@@ -15,7 +15,7 @@ Secrets held the new version.
 import { randomBytes } from 'node:crypto';
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { CoordinationV1Api, CoreV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
+import { CoordinationV1Api, CustomObjectsApi, type KubeConfig } from '@kubernetes/client-node';
 import type { ThalassaSecret } from '../src/api/v1alpha1/thalassa-secret.ts';
 import type { Emulator } from '../src/emulator/index.ts';
 import { shardMemberLabel } from '../src/sharding/labels.ts';
@@ -23,7 +23,7 @@ import { startCluster } from '../test/support/cluster.ts';
 import { applyCrds } from '../test/support/crds.ts';
 import { loadKubeConfig } from '../test/support/kube.ts';
 import { OperatorProcess } from '../test/support/operator-process.ts';
-import { createResources, deleteNamespaceAndWait, group, log, organisation, readyReason, region, seedSecrets, startBenchEmulator, token } from './run.ts';
+import { createResources, deleteNamespaceAndWait, group, log, organisation, prepareNamespace, readyReason, region, startBenchEmulator } from './run.ts';
 import { round } from './stats.ts';
 
 export interface ReplicasOptions {
@@ -61,36 +61,12 @@ async function until(check: () => Promise<boolean>, timeoutMs: number, what: str
   }
 }
 
-async function prepare(kc: KubeConfig, emulator: Emulator, namespace: string, options: ReplicasOptions): Promise<string[]> {
-  const core = kc.makeApiClient(CoreV1Api);
-  await core.createNamespace({ body: { metadata: { name: namespace } } });
-  await core.createNamespacedSecret({ namespace, body: { metadata: { name: 'thalassa-token' }, stringData: { token } } });
-  await kc.makeApiClient(CustomObjectsApi).createNamespacedCustomObject({
-    group,
-    version: 'v1alpha1',
-    namespace,
-    plural: 'thalassasecretstores',
-    body: {
-      apiVersion: `${group}/v1alpha1`,
-      kind: 'ThalassaSecretStore',
-      metadata: { name: 'thalassa' },
-      spec: {
-        apiURL: emulator.url,
-        region,
-        organisation,
-        auth: { personalAccessToken: { secretRef: { name: 'thalassa-token', key: 'token' } } },
-        // Per operator process: the limit that sharding multiplies.
-        rateLimit: { requestsPerSecond: options.storeRequestsPerSecond, burst: options.storeRequestsPerSecond },
-      },
-    },
-  });
-  return seedSecrets(emulator, `/bench/replicas-${namespace}/`, options.size);
-}
-
 async function runMembers(kc: KubeConfig, kubeconfigPath: string, emulator: Emulator, members: number, options: ReplicasOptions): Promise<ReplicaRun> {
   const namespace = `bench-replicas-${members}-${randomBytes(2).toString('hex')}`;
   const ring = `ring-${randomBytes(3).toString('hex')}`;
-  const paths = await prepare(kc, emulator, namespace, options);
+  // The store's limit is per operator process: the limit that sharding multiplies.
+  const perProcess = { requestsPerSecond: options.storeRequestsPerSecond, burst: options.storeRequestsPerSecond };
+  const paths = await prepareNamespace(kc, emulator, namespace, `/bench/replicas-${namespace}/`, options.size, perProcess);
   const names = Array.from({ length: members }, (_, i) => `member-${i}`);
   const processes = await Promise.all(
     names.map(

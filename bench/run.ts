@@ -111,8 +111,19 @@ export function seedSecrets(emulator: Emulator, prefix: string, n: number): stri
   return paths;
 }
 
-/** A namespace with the token Secret and a store on the emulator, and `n` secrets in the emulator under `prefix`. */
-export async function prepareNamespace(kc: KubeConfig, emulator: Emulator, namespace: string, prefix: string, n: number): Promise<string[]> {
+/**
+A namespace with the token Secret and a store on the emulator, and `n` secrets in the emulator under
+`prefix`. The store's rate limit is far above what the emulator is asked for, unless `rateLimit`
+sets one (bench/replicas.ts makes it the bound).
+*/
+export async function prepareNamespace(
+  kc: KubeConfig,
+  emulator: Emulator,
+  namespace: string,
+  prefix: string,
+  n: number,
+  rateLimit = { requestsPerSecond: 2000, burst: 2000 },
+): Promise<string[]> {
   const core = kc.makeApiClient(CoreV1Api);
   await core.createNamespace({ body: { metadata: { name: namespace } } });
   await core.createNamespacedSecret({ namespace, body: { metadata: { name: 'thalassa-token' }, stringData: { token } } });
@@ -130,7 +141,7 @@ export async function prepareNamespace(kc: KubeConfig, emulator: Emulator, names
         region,
         organisation,
         auth: { personalAccessToken: { secretRef: { name: 'thalassa-token', key: 'token' } } },
-        rateLimit: { requestsPerSecond: 2000, burst: 2000 },
+        rateLimit,
       },
     },
   });
