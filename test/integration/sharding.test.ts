@@ -121,6 +121,10 @@ describe('sharding: three members share 1,000 ThalassaSecrets', () => {
         '--retry-period=1s',
         '--thalassa-qps=1000',
         '--thalassa-burst=1000',
+        // Longer than the SIGSTOP test's freeze: a reveal in flight then still succeeds on waking, and
+        // its reconcile reaches the Secret write, which only the member's lease fence can stop (with
+        // the 10 s default, the request's own timeout fires first on waking and nothing is written).
+        '--thalassa-timeout=120s',
         '--log-level=info',
       ],
     });
