@@ -42,6 +42,7 @@ import { forceSyncAnnotation } from './thalassa-secret-controller.ts';
 import { statusChanged } from './status.ts';
 import type { DefaultStore } from './store-ref.ts';
 import { reasons } from './sync-error.ts';
+import { runLimited } from '../runtime/run-limited.ts';
 
 type Parent = ClusterThalassaSecret & KubeObject;
 type Child = ThalassaSecret & KubeObject;
@@ -361,13 +362,3 @@ export class ClusterThalassaSecretController {
 /** Whether a child of a namespace that no longer matches is gone. */
 type Removal = 'removed' | 'not-removed';
 
-/** Runs `tasks` with at most `limit` at once. */
-async function runLimited<T>(tasks: readonly (() => Promise<T>)[], limit: number): Promise<T[]> {
-  const results: T[] = [];
-  let next = 0;
-  const worker = async () => {
-    for (let task = tasks[next++]; task; task = tasks[next++]) results.push(await task());
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
-  return results;
-}

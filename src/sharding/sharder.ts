@@ -23,6 +23,7 @@ import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
 import { HashRing } from './ring.ts';
 import { memberLeaseName, shardDrainLabel, shardKeyOf, shardMemberLabel, sharderFieldManager, shardRingLabel, type ShardKey } from './labels.ts';
+import { runLimited } from '../runtime/run-limited.ts';
 
 /** The holder the sharder writes into a dead member's Lease: no member has this identity (it is not a DNS label). */
 export const fencedHolder = 'fenced/by-sharder';
@@ -327,7 +328,7 @@ export class Sharder {
     const { namespace = '', name } = object.metadata;
     try {
       await this.#options.kube.patch(
-        `/apis/${group}/v1alpha1/namespaces/${namespace}/thalassasecrets/${name}`,
+        paths.custom(group, 'v1alpha1', 'thalassasecrets', namespace, name),
         { metadata: { resourceVersion, labels } },
         contentTypes.mergePatch,
         { fieldManager: sharderFieldManager },
@@ -340,15 +341,4 @@ export class Sharder {
       return false;
     }
   }
-}
-
-async function runLimited(work: readonly (() => Promise<void>)[], limit: number, signal: AbortSignal): Promise<void> {
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (!signal.aborted && next < work.length) {
-      const job = work[next++];
-      if (job) await job();
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, work.length) }, worker));
 }
