@@ -280,6 +280,7 @@ export const paths = {
   lease: (namespace: string, name: string) => `/apis/coordination.k8s.io/v1/namespaces/${namespace}/leases/${name}`,
   workload: (kind: 'Deployment' | 'StatefulSet' | 'DaemonSet', namespace: string, name: string) =>
     `/apis/apps/v1/namespaces/${namespace}/${{ Deployment: 'deployments', StatefulSet: 'statefulsets', DaemonSet: 'daemonsets' }[kind]}/${name}`,
-  customStatus: (group: string, version: string, plural: string, namespace: string | undefined, name: string) =>
-    namespace === undefined ? `/apis/${group}/${version}/${plural}/${name}/status` : `/apis/${group}/${version}/namespaces/${namespace}/${plural}/${name}/status`,
+  custom: (group: string, version: string, plural: string, namespace: string | undefined, name: string) =>
+    namespace === undefined ? `/apis/${group}/${version}/${plural}/${name}` : `/apis/${group}/${version}/namespaces/${namespace}/${plural}/${name}`,
+  customStatus: (group: string, version: string, plural: string, namespace: string | undefined, name: string) => `${paths.custom(group, version, plural, namespace, name)}/status`,
 };

@@ -7,7 +7,7 @@ the sharder names the next owner.
 */
 import { group } from '../api/v1alpha1/common.ts';
 import { isConflict, isNotFound } from '../kube/errors.ts';
-import { contentTypes, type KubeClient } from '../kube/kube-client.ts';
+import { contentTypes, paths, type KubeClient } from '../kube/kube-client.ts';
 import type { KubeObject } from '../kube/list-watch.ts';
 import type { Logger } from '../observability/logger.ts';
 import type { Metrics } from '../observability/metrics.ts';
@@ -59,7 +59,7 @@ export class ShardMember {
     if (resource.metadata.labels?.[shardMemberLabel] !== member) return;
     try {
       await kube.patch(
-        `/apis/${group}/v1alpha1/namespaces/${namespace}/thalassasecrets/${name}`,
+        paths.custom(group, 'v1alpha1', 'thalassasecrets', namespace, name),
         { metadata: { resourceVersion, labels: { [shardMemberLabel]: null, [shardDrainLabel]: null } } },
         contentTypes.mergePatch,
         { fieldManager: sharderFieldManager },
